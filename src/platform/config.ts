@@ -1,0 +1,179 @@
+/**
+ * Configuration: one TypeBox schema is the source of truth for validation, defaults,
+ * the generated reference in docs/configuration.md and (later) the console's forms.
+ * Sources, later wins: defaults < YAML file (HUB_CONFIG or ./hub.yaml) < environment.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../domain/errors.ts';
+
+const Int = (o: { default: number; minimum?: number; maximum?: number; description: string }) => Type.Integer(o);
+
+export const ConfigSchema = Type.Object(
+  {
+    port: Int({ default: 8080, minimum: 0, maximum: 65535, description: 'HTTP port of the hub (env PORT).' }),
+    host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to (env HUB_HOST).' }),
+    databaseUrl: Type.Optional(
+      Type.String({ pattern: '^postgres(ql)?://', description: 'External PostgreSQL; when unset an embedded PostgreSQL is started under dataDir (env DATABASE_URL).' }),
+    ),
+    dataDir: Type.String({ default: '.hub-data', description: 'Directory for the embedded PostgreSQL and other local state (env HUB_DATA_DIR).' }),
+    logLevel: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], {
+      default: 'info',
+      description: 'Log level (env LOG_LEVEL).',
+    }),
+    instanceId: Type.Optional(Type.String({ minLength: 1, description: 'Name of this hub process in leases and history (env HUB_INSTANCE_ID); default host-pid.' })),
+    database: Type.Object(
+      {
+        poolSize: Int({ default: 10, minimum: 2, maximum: 200, description: 'Connections per hub process.' }),
+        connectTimeoutMs: Int({ default: 5000, minimum: 100, description: 'Connection timeout.' }),
+      },
+      { default: {} },
+    ),
+    ingress: Type.Object(
+      {
+        bodyLimitBytes: Int({ default: 1048576, minimum: 1024, description: 'Largest accepted request body.' }),
+        maxBatch: Int({ default: 1000, minimum: 1, description: 'Most events in one batch request.' }),
+        backlogLimit: Int({ default: 200000, minimum: 1, description: 'Unhandled events past which ingress answers 429 (env HUB_BACKLOG_LIMIT).' }),
+        retryAfterSeconds: Int({ default: 2, minimum: 1, description: 'Retry-After given with 429.' }),
+      },
+      { default: {} },
+    ),
+    pipeline: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Run workers in this process (env HUB_WORKERS=0 disables).' }),
+        concurrency: Int({ default: 8, minimum: 1, maximum: 256, description: 'Keys handled in parallel by one process.' }),
+        batchSize: Int({ default: 50, minimum: 1, maximum: 1000, description: 'Events of one key handled per lease.' }),
+        leaseMs: Int({ default: 30000, minimum: 500, description: 'How long a key stays leased without a heartbeat.' }),
+        pollMs: Int({ default: 1000, minimum: 10, description: 'Idle poll interval (LISTEN/NOTIFY wakes workers sooner).' }),
+        retry: Type.Object(
+          {
+            baseMs: Int({ default: 1000, minimum: 1, description: 'First backoff for transient errors.' }),
+            maxMs: Int({ default: 300000, minimum: 1, description: 'Backoff cap.' }),
+            maxAttempts: Int({ default: 10, minimum: 1, description: 'Attempts before a transient failure becomes a dead letter.' }),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {} },
+    ),
+    nats: Type.Object(
+      {
+        url: Type.Optional(Type.String({ description: 'NATS server for streaming canonical events (env NATS_URL); off when unset.' })),
+        stream: Type.String({ default: 'HUB_EVENTS', description: 'JetStream stream name.' }),
+        subjectPrefix: Type.String({ default: 'hub.events', description: 'Subject prefix; the event type follows.' }),
+      },
+      { default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HubConfig = Static<typeof ConfigSchema>;
+
+/** Environment variables and the configuration key each one sets. */
+export const ENV_KEYS: Record<string, { key: string; type: 'string' | 'integer' | 'boolean' }> = {
+  PORT: { key: 'port', type: 'integer' },
+  HUB_HOST: { key: 'host', type: 'string' },
+  DATABASE_URL: { key: 'databaseUrl', type: 'string' },
+  HUB_DATA_DIR: { key: 'dataDir', type: 'string' },
+  LOG_LEVEL: { key: 'logLevel', type: 'string' },
+  HUB_INSTANCE_ID: { key: 'instanceId', type: 'string' },
+  HUB_BACKLOG_LIMIT: { key: 'ingress.backlogLimit', type: 'integer' },
+  HUB_WORKERS: { key: 'pipeline.enabled', type: 'boolean' },
+  HUB_CONCURRENCY: { key: 'pipeline.concurrency', type: 'integer' },
+  NATS_URL: { key: 'nats.url', type: 'string' },
+};
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts.at(-1)!] = value;
+}
+
+function envValue(name: string, raw: string, type: 'string' | 'integer' | 'boolean', key: string): unknown {
+  if (type === 'integer') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(key, `environment variable ${name}=${JSON.stringify(raw)} is not a whole number`);
+    return Number(raw);
+  }
+  if (type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(key, `environment variable ${name}=${JSON.stringify(raw)} is not true/false`);
+  }
+  return raw;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** explicit YAML file; otherwise HUB_CONFIG, otherwise ./hub.yaml if present */
+  file?: string;
+  /** values set by code (CLI flags), applied last */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(opts: LoadOptions = {}): HubConfig & { source: { file?: string } } {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.HUB_CONFIG ?? (existsSync('hub.yaml') ? 'hub.yaml' : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError('HUB_CONFIG', `cannot read configuration file ${resolve(file)}: ${(e as Error).message}`);
+    }
+    try {
+      const parsed = parseYaml(text) as unknown;
+      if (parsed !== null && parsed !== undefined) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be a mapping of keys to values');
+        raw = parsed as Record<string, unknown>;
+      }
+    } catch (e) {
+      throw new ConfigError('HUB_CONFIG', `${file} is not valid YAML: ${(e as Error).message}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(raw, spec.key, envValue(name, v, spec.type, spec.key));
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(raw, k, v);
+  return { ...validateConfig(raw), source: file ? { file } : {} };
+}
+
+/** Applies defaults and validates; the first problem is reported with its key. */
+export function validateConfig(raw: unknown): HubConfig {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
+  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  if (errors.length > 0) {
+    const e = errors[0]!;
+    const key = e.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const unknown = e.message.toLowerCase().includes('unexpected property');
+    throw new ConfigError(key, unknown ? 'is not a known configuration key' : `${e.message} (got ${JSON.stringify(e.value)})`);
+  }
+  return withDefaults as HubConfig;
+}
+
+/** Documentation rows generated from the schema: key, type, default, description. */
+export function describeConfig(schema: TSchema = ConfigSchema, prefix = ''): { key: string; type: string; default: unknown; description: string }[] {
+  const rows: { key: string; type: string; default: unknown; description: string }[] = [];
+  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  for (const [name, s] of Object.entries(props)) {
+    const key = prefix + name;
+    if ((s as { type?: string }).type === 'object' && (s as { properties?: unknown }).properties) rows.push(...describeConfig(s, key + '.'));
+    else
+      rows.push({
+        key,
+        type: (s as { type?: string }).type ?? ((s as { anyOf?: { const?: unknown }[] }).anyOf ?? []).map((x) => JSON.stringify(x.const)).join(' | '),
+        default: (s as { default?: unknown }).default,
+        description: (s as { description?: string }).description ?? '',
+      });
+  }
+  return rows;
+}
