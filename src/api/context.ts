@@ -1,0 +1,22 @@
+/** What the HTTP layer needs from the running hub. */
+import type pg from 'pg';
+import type { HubConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { BacklogMonitor } from '../pipeline/backlog.ts';
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ApiContext {
+  pool: pg.Pool;
+  config: HubConfig;
+  log: Logger;
+  metrics: Metrics;
+  backlog: BacklogMonitor;
+  instanceId: string;
+  /** database reachable, migrations applied, workers running */
+  readiness(): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }>;
+}

@@ -1,0 +1,137 @@
+/**
+ * Composition root: configuration -> database (embedded or external) -> migrations ->
+ * workers, outbox relay, backlog monitor -> HTTP server. `startHub` is what
+ * `logistics-hub start` runs; tests start hubs the same way.
+ */
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { HubConfig } from './platform/config.ts';
+import { openDatabase, redactUrl, type Database } from './platform/db.ts';
+import { migrate, migrationStatus } from './platform/migrate.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { Worker } from './pipeline/worker.ts';
+import { OutboxRelay } from './pipeline/outbox.ts';
+import { BacklogMonitor } from './pipeline/backlog.ts';
+import { JetStreamPublisher } from './pipeline/publishers/jetstream.ts';
+import { builtinHandlers } from './pipeline/handlers/index.ts';
+import type { Handler } from './pipeline/types.ts';
+import { buildServer } from './api/server.ts';
+import type { ReadinessCheck } from './api/context.ts';
+
+export interface Hub {
+  config: HubConfig;
+  log: Logger;
+  metrics: Metrics;
+  db: Database;
+  clock: Clock;
+  instanceId: string;
+  worker: Worker | undefined;
+  relay: OutboxRelay | undefined;
+  backlog: BacklogMonitor;
+  server: FastifyInstance;
+  /** base URL the HTTP server listens on */
+  url: string;
+  readiness(): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** handlers in addition to the built-in ones (tests, embedding applications) */
+  handlers?: Handler[];
+  /** replace the built-in handlers entirely */
+  replaceHandlers?: boolean;
+}
+
+export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<Hub> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+  const metrics = createMetrics();
+  const clock = opts.clock ?? systemClock;
+  const db = await openDatabase(config, log);
+  log.info({ database: redactUrl(db.url), embedded: db.embedded }, 'database ready');
+  try {
+    const applied = await migrate(db.pool);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+
+  const handlers = [...(opts.replaceHandlers ? [] : builtinHandlers()), ...(opts.handlers ?? [])];
+  const worker = config.pipeline.enabled
+    ? new Worker({
+        pool: db.pool,
+        listenUrl: db.url,
+        handlers,
+        log: log.child({ component: 'worker' }),
+        metrics,
+        clock,
+        instanceId,
+        concurrency: config.pipeline.concurrency,
+        batchSize: config.pipeline.batchSize,
+        leaseMs: config.pipeline.leaseMs,
+        pollMs: config.pipeline.pollMs,
+        retry: config.pipeline.retry,
+      })
+    : undefined;
+
+  let relay: OutboxRelay | undefined;
+  if (config.nats.url) {
+    try {
+      const publisher = await JetStreamPublisher.connect(config.nats.url, config.nats.stream, config.nats.subjectPrefix);
+      relay = new OutboxRelay({ pool: db.pool, publisher, log: log.child({ component: 'outbox' }), metrics });
+    } catch (e) {
+      log.warn({ err: e, nats: config.nats.url }, 'NATS is not reachable; outbox messages wait in the database until it is');
+    }
+  }
+
+  const backlog = new BacklogMonitor(db.pool, config.ingress.backlogLimit, 250, metrics);
+  await backlog.sample();
+  backlog.start();
+
+  const readiness = async () => {
+    const checks: Record<string, ReadinessCheck> = {};
+    try {
+      const st = await migrationStatus(db.pool);
+      checks.database = { ok: true };
+      checks.migrations = st.pending.length ? { ok: false, detail: `${st.pending.length} pending` } : { ok: true };
+    } catch (e) {
+      checks.database = { ok: false, detail: (e as Error).message };
+    }
+    if (worker) checks.workers = worker.lastError ? { ok: false, detail: worker.lastError.message } : { ok: true };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
+
+  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, readiness });
+  let url: string;
+  try {
+    url = await server.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    backlog.stop();
+    await db.close();
+    throw e;
+  }
+  worker?.start();
+  relay?.start();
+  log.info({ url, instanceId, workers: !!worker }, 'hub started');
+
+  let stopped = false;
+  return {
+    config, log, metrics, db, clock, instanceId, worker, relay, backlog, server, url, readiness,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      await worker?.stop();
+      await relay?.stop();
+      await relay?.publisher.close?.();
+      backlog.stop();
+      await db.close();
+      log.info('hub stopped');
+    },
+  };
+}
