@@ -61,7 +61,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     throw e;
   }
 
-  const handlers = [...(opts.replaceHandlers ? [] : builtinHandlers()), ...(opts.handlers ?? [])];
+  const handlers = [...(opts.replaceHandlers ? [] : builtinHandlers({ stream: !!config.nats.url })), ...(opts.handlers ?? [])];
   const worker = config.pipeline.enabled
     ? new Worker({
         pool: db.pool,

@@ -1,9 +1,17 @@
 /**
- * The built-in handlers, registered explicitly (no folder scanning). Order matters only
- * in that all of them run in one transaction per event.
+ * The built-in handlers, registered explicitly (no folder scanning). All of them run in
+ * the one transaction per event that also advances the key's cursor.
  */
 import type { Handler } from '../types.ts';
+import { streamHandler } from './stream.ts';
 
-export function builtinHandlers(): Handler[] {
-  return [];
+export interface BuiltinOptions {
+  /** stream canonical events to NATS JetStream through the outbox */
+  stream?: boolean;
+}
+
+export function builtinHandlers(o: BuiltinOptions = {}): Handler[] {
+  const hs: Handler[] = [];
+  if (o.stream) hs.push(streamHandler);
+  return hs;
 }
