@@ -153,14 +153,16 @@ create table hub_xref (
 );
 create index hub_xref_canonical_idx on hub_xref (tenant_id, entity, canonical_id);
 
--- Folded lifecycle of one business key (order or shipment).
+-- Folded lifecycle of one subject (an order, a shipment, a purchase order), per kind of
+-- lifecycle. The snapshot holds every distinct event considered, so late events re-fold.
 create table hub_lifecycles (
-  key        text        primary key,
-  tenant_id  text        not null default 'default',
+  key        text        not null,
   kind       text        not null,
-  state      text        not null,
+  tenant_id  text        not null default 'default',
+  state      text,
   state_at   timestamptz,
   flags      jsonb       not null default '[]'::jsonb,
-  snapshot   jsonb       not null default '{}'::jsonb,
-  updated_at timestamptz not null default now()
+  snapshot   jsonb       not null,
+  updated_at timestamptz not null default now(),
+  constraint hub_lifecycles_pkey primary key (key, kind)
 );

@@ -54,6 +54,7 @@ if (selected.length === 0) {
   failed += run('type check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
   failed += run('domain purity (src/domain imports no I/O)', process.execPath, ['scripts/check-domain-purity.ts']);
   failed += run('published schemas match the domain (schemas/)', process.execPath, ['scripts/gen-schemas.ts', '--check']);
+  failed += run('configuration reference matches the schema (docs/configuration.md)', process.execPath, ['scripts/gen-config-docs.ts', '--check']);
 }
 
 const all = selected.length ? selected : testFiles(join(root, 'test'));
@@ -85,8 +86,10 @@ if (only !== 'embedded') {
   } else if (only === 'external') {
     console.error(`PostgreSQL at ${ext} is not reachable`);
     failed += 1;
-  } else {
+  } else if (files.length) {
     summary.push('external: skipped (no PostgreSQL service reachable)');
+  } else {
+    summary.push('external: no selected file runs on both servers');
   }
 }
 console.log(`\n${summary.join('; ')}; ${Math.round((Date.now() - started) / 1000)} s`);

@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object(
         poolSize: Int({ default: 10, minimum: 2, maximum: 200, description: 'Connections per hub process.' }),
         connectTimeoutMs: Int({ default: 5000, minimum: 100, description: 'Connection timeout.' }),
       },
-      { default: {} },
+      { default: {}, additionalProperties: false },
     ),
     ingress: Type.Object(
       {
@@ -39,7 +39,7 @@ export const ConfigSchema = Type.Object(
         backlogLimit: Int({ default: 200000, minimum: 1, description: 'Unhandled events past which ingress answers 429 (env HUB_BACKLOG_LIMIT).' }),
         retryAfterSeconds: Int({ default: 2, minimum: 1, description: 'Retry-After given with 429.' }),
       },
-      { default: {} },
+      { default: {}, additionalProperties: false },
     ),
     pipeline: Type.Object(
       {
@@ -54,10 +54,10 @@ export const ConfigSchema = Type.Object(
             maxMs: Int({ default: 300000, minimum: 1, description: 'Backoff cap.' }),
             maxAttempts: Int({ default: 10, minimum: 1, description: 'Attempts before a transient failure becomes a dead letter.' }),
           },
-          { default: {} },
+          { default: {}, additionalProperties: false },
         ),
       },
-      { default: {} },
+      { default: {}, additionalProperties: false },
     ),
     nats: Type.Object(
       {
@@ -65,7 +65,7 @@ export const ConfigSchema = Type.Object(
         stream: Type.String({ default: 'HUB_EVENTS', description: 'JetStream stream name.' }),
         subjectPrefix: Type.String({ default: 'hub.events', description: 'Subject prefix; the event type follows.' }),
       },
-      { default: {} },
+      { default: {}, additionalProperties: false },
     ),
   },
   { additionalProperties: false },

