@@ -49,6 +49,7 @@ test('migrate --status and doctor on a migrated database: all green', async () =
   assert.match(lines[0]!, /^✓ configuration valid: no file \(defaults and environment\), environment .*DATABASE_URL/);
   assert.match(doctor.stdout, /^✓ database reachable: postgresql:\/\/.*, PostgreSQL \d+/m);
   assert.match(doctor.stdout, /^✓ migrations up to date \(1 migration applied\)$/m);
+  assert.match(doctor.stdout, /^✓ database schema matches the migrations$/m);
   assert.match(doctor.stdout, /^- NATS not configured/m);
   assert.match(doctor.stdout, new RegExp(`^✓ HTTP port ${port} on 127\\.0\\.0\\.1 is free$`, 'm'));
   assert.match(doctor.stdout, /all checks passed\n$/);
@@ -121,5 +122,17 @@ test('doctor: an edited migration, a port taken by another program and an unreac
     assert.match(by.http!.fix!, /PORT, --port/);
   } finally {
     await new Promise((r) => other.close(r));
+  }
+});
+
+test('a schema changed by hand: doctor names the difference and how to fix it', async () => {
+  await db.pool.query('create index hub_events_manual_idx on hub_events (type)');
+  try {
+    const r = await cli(['doctor', '--port', '0'], { env: { DATABASE_URL: db.url } });
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stdout, /^✗ the database schema differs from what the migrations create \(1 difference; first: not from a migration: index hub_events\.hub_events_manual_idx/m);
+    assert.match(r.stdout, /fix: undo the manual change, or put it in a new numbered migration/);
+  } finally {
+    await db.pool.query('drop index hub_events_manual_idx');
   }
 });

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { HubConfig } from '../../platform/config.ts';
 import { createPool, redactUrl, startEmbeddedPostgres, type EmbeddedHandle } from '../../platform/db.ts';
 import { migrationStatus } from '../../platform/migrate.ts';
+import { diffSchema, dumpSchema, readSnapshot } from '../../platform/schema-dump.ts';
 import { act, examples, optionsOf } from '../command.ts';
 import { CliError, explainDatabaseError } from '../errors.ts';
 import { loadCliConfig, type Overrides } from '../context.ts';
@@ -169,6 +170,18 @@ async function checkMigrations(pool: pg.Pool, add: (c: Check) => void): Promise<
     });
   }
   if (!bad) add({ name: 'migrations', status: 'ok', message: `migrations up to date (${plural(st.applied.length, 'migration')} applied)` });
+  if (bad || st.applied.length === 0) return;
+  // The live schema against the one the migrations produce: changes made by hand show here.
+  const drift = diffSchema(readSnapshot(), await dumpSchema(pool));
+  if (drift.missing.length || drift.unexpected.length) {
+    const sample = [...drift.missing.map((l) => `missing: ${l}`), ...drift.unexpected.map((l) => `not from a migration: ${l}`)];
+    add({
+      name: 'schema',
+      status: 'fail',
+      message: `the database schema differs from what the migrations create (${sample.length} difference${sample.length === 1 ? '' : 's'}; first: ${sample[0]})`,
+      fix: 'undo the manual change, or put it in a new numbered migration',
+    });
+  } else add({ name: 'schema', status: 'ok', message: 'database schema matches the migrations' });
 }
 
 export function natsServers(url: string): { host: string; port: number; label: string }[] {
