@@ -1,0 +1,94 @@
+/** Read endpoints: one event with its history, one key's timeline, dead letters and replays. */
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { getDeadLetter, listDeadLetters, replayProgress, requestReplay, type DeadLetterFilter } from '../../pipeline/replay.ts';
+import type { ApiContext } from '../context.ts';
+import { decodeCursor, encodeCursor, isPositiveSafeInteger } from '../cursor.ts';
+import { notFound } from '../errors.ts';
+import { deadLetterView, eventView, links, timelineView } from '../read-models.ts';
+import { ROUTES, type DeadLetterQuery, type ReplayAccepted, type ReplayRequest } from '../schemas.ts';
+
+function filterOf(q: Omit<ReplayRequest, 'ids'> & { ids?: number[] }): DeadLetterFilter {
+  return {
+    ...(q.ids ? { ids: q.ids } : {}),
+    ...(q.type ? { type: q.type } : {}),
+    ...(q.key ? { key: q.key } : {}),
+    ...(q.source ? { source: q.source } : {}),
+    ...(q.errorCode ? { errorCode: q.errorCode } : {}),
+    ...(q.errorClass ? { errorClass: q.errorClass } : {}),
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+  };
+}
+
+function queryString(q: Record<string, unknown>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
+  return p.toString();
+}
+
+export async function queryRoutes(app: FastifyInstance, { ctx }: { ctx: ApiContext }): Promise<void> {
+  app.route<{ Params: { id: string }; Querystring: { source?: string } }>({
+    ...ROUTES.getEvent,
+    handler: async (request) => eventView(ctx.pool, request.params.id, request.query.source),
+  });
+
+  app.route<{ Params: { key: string }; Querystring: { limit: number; cursor?: string } }>({
+    ...ROUTES.getTimeline,
+    handler: async (request) => timelineView(ctx.pool, request.params.key, request.query.limit, request.query.cursor),
+  });
+
+  app.route<{ Querystring: DeadLetterQuery }>({
+    ...ROUTES.listDeadLetters,
+    handler: async (request) => {
+      const q = request.query;
+      const afterId = q.cursor === undefined ? undefined : decodeCursor(q.cursor, (v) => (isPositiveSafeInteger(v.a) ? v.a : undefined));
+      const rows = await listDeadLetters(ctx.pool, {
+        ...filterOf(q),
+        ...(q.status ? { status: q.status } : {}),
+        limit: q.limit + 1,
+        ...(afterId ? { afterId } : {}),
+        withPayload: q.include === 'payload',
+      });
+      const page = rows.slice(0, q.limit);
+      const nextCursor = rows.length > q.limit ? encodeCursor({ a: page.at(-1)!.id }) : null;
+      const base = { ...q, cursor: undefined };
+      return {
+        items: page.map((d) => deadLetterView(d, q.include === 'payload')),
+        nextCursor,
+        links: {
+          self: `/v1/dead-letters?${queryString({ ...base, cursor: q.cursor })}`,
+          ...(nextCursor ? { next: `/v1/dead-letters?${queryString({ ...base, cursor: nextCursor })}` } : {}),
+        },
+      };
+    },
+  });
+
+  app.route<{ Params: { id: number } }>({
+    ...ROUTES.getDeadLetter,
+    handler: async (request) => {
+      const d = await getDeadLetter(ctx.pool, request.params.id);
+      if (!d) throw notFound('dead_letter.not_found', `no dead letter ${request.params.id}`);
+      return deadLetterView(d, true);
+    },
+  });
+
+  app.route<{ Body: ReplayRequest }>({
+    ...ROUTES.replayDeadLetters,
+    handler: async (request, reply) => {
+      const { replayId, total } = await requestReplay(ctx.pool, filterOf(request.body), `api:${request.correlationId}`);
+      request.log.info({ replayId, total }, 'replay requested');
+      reply.code(202);
+      return { replayId, total, links: { progress: links.replay(replayId) } } satisfies Static<typeof ReplayAccepted>;
+    },
+  });
+
+  app.route<{ Params: { id: number } }>({
+    ...ROUTES.getReplay,
+    handler: async (request) => {
+      const p = await replayProgress(ctx.pool, request.params.id);
+      if (!p) throw notFound('replay.not_found', `no replay ${request.params.id}`);
+      return { ...p, links: { self: links.replay(p.replayId) } };
+    },
+  });
+}

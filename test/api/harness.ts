@@ -1,0 +1,103 @@
+/** The API alone (buildServer) on a fresh database, listening on a real port. */
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { buildServer } from '../../src/api/server.ts';
+import type { ApiContext } from '../../src/api/context.ts';
+import { BacklogMonitor } from '../../src/pipeline/backlog.ts';
+import { validateConfig, type HubConfig } from '../../src/platform/config.ts';
+import { createMetrics, type Metrics } from '../../src/platform/metrics.ts';
+import type { Logger } from '../../src/platform/logger.ts';
+import { EXAMPLE_EVENT_DATA } from '../../src/domain/examples.ts';
+import { freshDatabase } from '../helpers/db.ts';
+import { silent } from '../helpers/pipeline.ts';
+
+export interface Api {
+  url: string;
+  app: FastifyInstance;
+  pool: pg.Pool;
+  metrics: Metrics;
+  backlog: BacklogMonitor;
+  config: HubConfig;
+}
+
+export interface ApiOptions {
+  pool?: pg.Pool;
+  ingress?: Partial<HubConfig['ingress']>;
+  readiness?: ApiContext['readiness'];
+  log?: Logger;
+}
+
+export async function startApi(o: ApiOptions = {}): Promise<Api> {
+  const pool = o.pool ?? (await freshDatabase()).pool;
+  const config = validateConfig({ ingress: o.ingress ?? {} });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const backlog = new BacklogMonitor(pool, config.ingress.backlogLimit, 250, metrics);
+  await backlog.sample();
+  const app = await buildServer({
+    pool,
+    config,
+    log: o.log ?? silent,
+    metrics,
+    backlog,
+    instanceId: 'api-test',
+    readiness: o.readiness ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  after(() => app.close());
+  return { url, app, pool, metrics, backlog, config };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  contentType: string;
+  body: any;
+}
+
+export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+  const text = await r.text();
+  const contentType = r.headers.get('content-type') ?? '';
+  return { status: r.status, headers: r.headers, contentType, body: /json/.test(contentType) && text ? JSON.parse(text) : text };
+}
+
+export const STRUCTURED = 'application/cloudevents+json';
+export const BATCH = 'application/cloudevents-batch+json';
+
+/** POSTs to /v1/events; `contentType` null sends none. */
+export function post(api: Api, body: unknown, contentType: string | null = STRUCTURED, headers: Record<string, string> = {}): Promise<Answer> {
+  const raw = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+  const bytes = typeof raw === 'string' ? new TextEncoder().encode(raw) : raw;
+  return call(`${api.url}/v1/events`, { method: 'POST', headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers }, body: bytes });
+}
+
+export function exampleData(type: string): Record<string, unknown> {
+  const d = (EXAMPLE_EVENT_DATA as Record<string, unknown>)[type];
+  assert.ok(d, `no example data for ${type}`);
+  return structuredClone(d) as Record<string, unknown>;
+}
+
+/** A valid structured CloudEvent of `type` with the example data; `data` fields and attributes overridable. */
+export function cloudEvent(type: string, attrs: Record<string, unknown> = {}, data: Record<string, unknown> = {}): Record<string, unknown> {
+  return { specversion: '1.0', id: randomUUID(), source: 'urn:test:api', type, datacontenttype: 'application/json', data: { ...exampleData(type), ...data }, ...attrs };
+}
+
+export async function countEvents(pool: pg.Pool): Promise<number> {
+  const r = await pool.query<{ n: number }>('select count(*)::int as n from hub_events');
+  return r.rows[0]!.n;
+}
+
+export function assertProblem(a: Answer, status: number, code: string): void {
+  assert.equal(a.status, status, `status (body: ${JSON.stringify(a.body)})`);
+  assert.match(a.contentType, /^application\/problem\+json/);
+  assert.equal(a.body.code, code, JSON.stringify(a.body));
+  assert.equal(a.body.status, status);
+  assert.equal(a.body.type, `https://odoo-logistics-hub.dev/problems/${code}`);
+  assert.equal(typeof a.body.title, 'string');
+  assert.equal(typeof a.body.detail, 'string');
+  assert.equal(typeof a.body.instance, 'string');
+  assert.equal(a.body.correlationId, a.headers.get('x-correlation-id'));
+}
