@@ -42,6 +42,8 @@ test('milestones fold by occurrence time whatever the arrival order; a late regr
   row = (await db.pool.query(`select state, flags from hub_lifecycles where key = 'shp-lc-1'`)).rows[0];
   assert.equal(row.state, 'delivered', 'a delivered shipment never falls back to in transit');
   assert.deepEqual(row.flags.map((f: { kind: string; event: { id: string } }) => `${f.kind}:${f.event.id}`), ['regression:e-late']);
+  const order = (await db.pool.query(`select kind, state from hub_lifecycles where key = 'ord-S00065'`)).rows;
+  assert.deepEqual(order, [{ kind: 'order', state: 'delivered' }], 'the shipment also moved its order');
 });
 
 test('cross references are registered; an id claimed by another canonical id is raised', async () => {
