@@ -29,8 +29,11 @@ export interface Database {
 
 export function createPool(url: string, size = 10, connectTimeoutMs = 5000): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: size, connectionTimeoutMillis: connectTimeoutMs, idleTimeoutMillis: 30000 });
-  // An idle client that loses its server (PostgreSQL restarted) must not crash the process.
+  // A client that loses its server (PostgreSQL restarted, connection terminated) must not
+  // crash the process: idle ones report on the pool, checked-out ones on themselves, and
+  // the query in flight (if any) fails with the error anyway.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

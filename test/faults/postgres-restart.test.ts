@@ -45,10 +45,12 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
   for (let n = 1; n <= 30; n++) for (let k = 0; k < 100; k++) events.push(faultEvent(`r${k}`, n));
   const statuses = new Map<number, number>();
   let acknowledged = 0;
+  const deadline = Date.now() + 180_000;
   const flow = (async () => {
     for (let i = 0; i < events.length; i += 20) {
       const batch = events.slice(i, i + 20);
       for (;;) {
+        if (Date.now() > deadline) throw new Error(`the stream did not complete in time (statuses ${JSON.stringify([...statuses])})`);
         const s = await postBatch(url, batch).catch(() => 0);
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
         if (s === 202) break;
@@ -58,13 +60,22 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
     }
   })();
 
+  if (process.env.HUB_TEST_DEBUG) process.on('uncaughtException', (e) => console.error('[pg-restart] uncaught', e));
+  const debug = (m: string) => process.env.HUB_TEST_DEBUG && console.error(`[pg-restart] ${m} (acknowledged ${acknowledged})`);
+  debug('hub started');
+  flow.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   await waitFor(async () => acknowledged >= 1000, 60_000, 'a third of the stream');
+  debug('stopping PostgreSQL');
   await pgh.stop();
+  debug('stopped');
   await waitFor(async () => (await fetch(`${url}/readyz`)).status === 503, 30_000, '/readyz to report the outage');
+  debug('readyz is 503');
   const during = await postBatch(url, [faultEvent('outage', 1)]);
   assert.equal(during, 503, 'ingress refuses with 503 while the database is away');
   await new Promise((r) => setTimeout(r, 1500));
+  debug('restarting PostgreSQL');
   pgh = await startEmbeddedPostgres(dir, undefined, 'postgres', port);
+  debug('restarted');
   await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, '/readyz to recover');
   await flow;
   assert.equal(acknowledged, events.length);
@@ -72,12 +83,16 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
   assert.equal(statuses.get(500) ?? 0, 0, 'never a 500');
 
   const check = new pg.Client({ connectionString: pgh.url });
+  check.on('error', () => undefined);
   await check.connect();
-  after(() => check.end());
-  await waitFor(async () => {
-    const r = await check.query(`select coalesce(sum(pending), 0)::int p from hub_keys`);
-    return r.rows[0].p === 0;
-  }, 120_000, 'the backlog to drain after the restart');
-  const eff = await check.query(`select count(*)::int n from t_effects where key like 'r%'`);
-  assert.equal(eff.rows[0].n, events.length, 'every acknowledged event handled once');
+  try {
+    await waitFor(async () => {
+      const r = await check.query(`select coalesce(sum(pending), 0)::int p from hub_keys`);
+      return r.rows[0].p === 0;
+    }, 120_000, 'the backlog to drain after the restart');
+    const eff = await check.query(`select count(*)::int n, count(distinct event_id)::int d from t_effects where key like 'r%'`);
+    assert.deepEqual(eff.rows[0], { n: events.length, d: events.length }, 'every acknowledged event handled, once');
+  } finally {
+    await check.end();
+  }
 });
