@@ -13,7 +13,8 @@ create table hub_events (
   specversion     text        not null default '1.0',
   subject         text,
   key             text        not null,
-  occurred_at     timestamptz,
+  time            timestamptz,               -- the CloudEvents `time` attribute as sent
+  occurred_at     timestamptz,               -- when it happened: the data's own time, else `time`
   received_at     timestamptz not null default now(),
   datacontenttype text,
   dataschema      text,

@@ -16,7 +16,7 @@
  *
  * The stored occurrence time (hub_events.occurred_at, which orders timelines) is the data's
  * own time field when the event type has one (catalogue timePath), else the CloudEvents
- * `time`; both are normalised to UTC.
+ * `time`; both are normalised to UTC. The `time` attribute itself is kept as sent (in UTC).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { HubError, PermanentError, ValidationError, type FieldIssue } from '../domain/errors.ts';
@@ -282,7 +282,8 @@ function toIncoming(raw: RawEvent, defaults: RequestDefaults): IncomingEvent {
     type,
     specversion: attrs.specversion,
     subject: attrs.subject,
-    time: occurrenceTime(raw, type, attrs.time),
+    time: attrs.time,
+    occurredAt: occurrenceTime(raw, type, attrs.time),
     datacontenttype: attrs.datacontenttype,
     dataschema: attrs.dataschema,
     data: raw.data,

@@ -65,7 +65,7 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
 
   const cols = {
     tenant: [] as string[], source: [] as string[], id: [] as string[], type: [] as string[], spec: [] as string[],
-    subject: [] as (string | null)[], key: [] as string[], time: [] as (string | null)[], dct: [] as (string | null)[],
+    subject: [] as (string | null)[], key: [] as string[], time: [] as (string | null)[], occurred: [] as (string | null)[], dct: [] as (string | null)[],
     ds: [] as (string | null)[], data: [] as (string | null)[], ext: [] as string[], corr: [] as (string | null)[],
   };
   for (const e of unique) {
@@ -77,6 +77,7 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
     cols.subject.push(e.subject ?? null);
     cols.key.push(e.key);
     cols.time.push(e.time ?? null);
+    cols.occurred.push(e.occurredAt ?? e.time ?? null);
     cols.dct.push(e.datacontenttype ?? null);
     cols.ds.push(e.dataschema ?? null);
     cols.data.push(e.data === undefined ? null : JSON.stringify(e.data));
@@ -85,8 +86,8 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
   }
   const inserted = await c.query<{ seq: number; source: string; id: string }>(
     `with ins as (
-       insert into hub_events (tenant_id, source, id, type, specversion, subject, key, occurred_at, datacontenttype, dataschema, data, extensions, correlation_id)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
+       insert into hub_events (tenant_id, source, id, type, specversion, subject, key, time, occurred_at, datacontenttype, dataschema, data, extensions, correlation_id)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $14::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
        on conflict (source, id) do nothing
        returning seq, source, id, key
      ), counted as (
@@ -95,7 +96,7 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
        where k.key = n.key
      )
      select seq, source, id from ins`,
-    [cols.tenant, cols.source, cols.id, cols.type, cols.spec, cols.subject, cols.key, cols.time, cols.dct, cols.ds, cols.data, cols.ext, cols.corr],
+    [cols.tenant, cols.source, cols.id, cols.type, cols.spec, cols.subject, cols.key, cols.time, cols.dct, cols.ds, cols.data, cols.ext, cols.corr, cols.occurred],
   );
   const seqOf = new Map<string, { seq: number; duplicate: boolean }>();
   for (const r of inserted.rows) seqOf.set(r.source + '\u0000' + r.id, { seq: r.seq, duplicate: false });

@@ -13,7 +13,10 @@ export interface IncomingEvent {
   type: string;
   specversion: string;
   subject?: string | undefined;
+  /** the CloudEvents `time` attribute (RFC 3339) */
   time?: string | undefined;
+  /** when it happened: the data's own time field when its type has one, else `time`; orders timelines */
+  occurredAt?: string | undefined;
   datacontenttype?: string | undefined;
   dataschema?: string | undefined;
   data?: unknown;
@@ -35,6 +38,7 @@ export interface StoredEvent {
   specversion: string;
   subject: string | null;
   key: string;
+  time: Date | null;
   occurredAt: Date | null;
   receivedAt: Date;
   datacontenttype: string | null;
@@ -98,6 +102,7 @@ export function rowToEvent(r: Record<string, unknown>): StoredEvent {
     specversion: r.specversion as string,
     subject: (r.subject as string | null) ?? null,
     key: r.key as string,
+    time: (r.time as Date | null) ?? null,
     occurredAt: (r.occurred_at as Date | null) ?? null,
     receivedAt: r.received_at as Date,
     datacontenttype: (r.datacontenttype as string | null) ?? null,

@@ -194,3 +194,11 @@ test('POST /v1/dead-letters/replay: by filter, with progress; empty filters and 
   assert.equal(byId.body.total, 0);
   assertProblem(await get('/v1/replays/999999'), 404, 'replay.not_found');
 });
+
+test('GET /v1/events/{id}: the CloudEvents time as sent, the occurrence time from the data', async () => {
+  await ingestAll([cloudEvent(TYPE, { id: 'times-1', time: '2026-03-04T12:00:00Z' }, { shipmentId: 'SHP-T', occurredAt: '2026-03-04T03:10:00-08:00' })]);
+  const a = await get('/v1/events/times-1');
+  assert.equal(a.status, 200);
+  assert.equal(a.body.event.time, '2026-03-04T12:00:00.000Z', 'the attribute as the producer sent it (in UTC)');
+  assert.equal(a.body.occurredAt, '2026-03-04T11:10:00.000Z', 'the scan time of the data, with its offset applied');
+});

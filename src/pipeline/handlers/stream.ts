@@ -20,7 +20,7 @@ export const streamHandler: Handler = {
         source: e.source,
         type: e.type,
         ...(e.subject ? { subject: e.subject } : {}),
-        ...(e.occurredAt ? { time: e.occurredAt.toISOString() } : {}),
+        ...(e.time ? { time: e.time.toISOString() } : {}),
         datacontenttype: e.datacontenttype ?? 'application/json',
         partitionkey: e.key,
         ...(e.correlationId ? { correlationid: e.correlationId } : {}),
