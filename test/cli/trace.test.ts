@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { freshDatabase } from '../helpers/db.ts';
 import { createEffects, ev, recordingHandler, testWorker } from '../helpers/pipeline.ts';
 import { ingest } from '../../src/pipeline/inbox.ts';
+import { fold } from '../../src/domain/index.ts';
 import { BusinessError, PermanentError, TransientError } from '../../src/domain/errors.ts';
 import { cli, show } from './helpers.ts';
 
@@ -22,7 +23,13 @@ const { worker, clock } = testWorker(db.pool, [
 await worker.drain();
 clock.advance(5000);
 await worker.drain();
-await db.pool.query(`insert into hub_lifecycles (key, kind, state, state_at, flags) values ('SHP-9', 'shipment', 'in_transit', '2026-01-01T00:00:04Z', '["regression"]')`);
+// a folded lifecycle, as the lifecycle handler stores it: delivered, then a scan timed after delivery
+const lc = fold([
+  { source: 'urn:carrier', id: 'scan-1', type: 'shipment.tracking.v1', data: { shipmentId: 'SHP-9', status: 'in_transit', occurredAt: '2026-01-01T00:00:02Z' } },
+  { source: 'urn:carrier', id: 'scan-2', type: 'shipment.tracking.v1', data: { shipmentId: 'SHP-9', status: 'delivered', occurredAt: '2026-01-01T00:00:04Z' } },
+  { source: 'urn:carrier', id: 'scan-3', type: 'shipment.tracking.v1', data: { shipmentId: 'SHP-9', status: 'in_transit', occurredAt: '2026-01-01T00:00:05Z' } },
+]);
+await db.pool.query(`insert into hub_lifecycles (key, kind, state, state_at, flags, snapshot) values ('SHP-9', $1, $2, $3, $4, $5)`, [lc.kind, lc.state, lc.stateAt, JSON.stringify(lc.flags), JSON.stringify(lc)]);
 await db.pool.query(`insert into hub_xref (entity, canonical_id, system, external_id) values ('shipment', 'SHP-9', 'odoo', 'stock.picking/42'), ('shipment', 'SHP-9', 'carrier', '1Z999AA10123456784'), ('shipment', 'OTHER', 'odoo', 'stock.picking/43')`);
 await db.pool.query(`insert into hub_timers (key, name, due_at, event_type) values ('SHP-9', 'no-carrier-scan', '2026-01-02T00:00:00Z', 'test.sla.v1')`);
 const env = { DATABASE_URL: db.url };
@@ -32,7 +39,7 @@ test('trace shows a key end to end: events in occurrence order with outcomes, at
   assert.equal(r.code, 0, show(r));
   const out = r.stdout;
   assert.match(out, /^key SHP-9 \(tenant default\)\n/);
-  assert.match(out, /^lifecycle: shipment in_transit since 2026-01-01 00:00:04Z flags: regression$/m);
+  assert.match(out, /^lifecycle: order delivered since 2026-01-01 00:00:04Z flags: regression \(scan-3\)$/m);
   assert.match(out, /^work: +0 pending/m);
   const events = out.slice(out.indexOf('events (4, in occurrence order)'), out.indexOf('attempts that did not simply succeed'));
   assert.deepEqual(events.match(/SHP-9-\d|evt-dead/g), ['SHP-9-1', 'evt-dead', 'SHP-9-3', 'SHP-9-4']);
@@ -62,7 +69,7 @@ test('trace of an event id traces its key; --json for machines; unknown is exit 
   assert.equal(t.key, 'SHP-9');
   assert.deepEqual(t.events.map((e: { id: string; outcome: string; attempts: unknown[] }) => `${e.id}:${e.outcome}:${e.attempts.length}`), ['SHP-9-1:done:1', 'evt-dead:dead:1', 'SHP-9-3:done:2', 'SHP-9-4:exception:1']);
   assert.deepEqual(t.events[1].data, { key: 'SHP-9', n: 2 });
-  assert.equal(t.lifecycle.state, 'in_transit');
+  assert.deepEqual(t.lifecycles.map((l: { kind: string; state: string }) => `${l.kind}:${l.state}`), ['order:delivered']);
   assert.equal(t.deadLetters.length, 1);
   assert.equal(t.exceptions[0].code, 'odoo.user_error');
   assert.equal(t.xref.length, 2);

@@ -69,7 +69,7 @@ export async function collectTrace(pool: pg.Pool, key: string) {
     ? (await pool.query(`select * from hub_attempts where event_seq = any($1::bigint[]) order by id`, [seqs])).rows
     : [];
   const work = (await pool.query(`select tenant_id, pending, cursor, attempts, run_at, locked_by, lease_until, last_error from hub_keys where key = $1`, [key])).rows[0];
-  const lifecycle = (await pool.query(`select kind, state, state_at, flags, snapshot, updated_at, tenant_id from hub_lifecycles where key = $1`, [key])).rows[0];
+  const lifecycles = (await pool.query(`select kind, state, state_at, flags, snapshot, updated_at, tenant_id from hub_lifecycles where key = $1 order by kind`, [key])).rows;
   const deadLetters = await listDeadLetters(pool, { key, limit: 1000 });
   const exceptions = (await pool.query(`select id, code, severity, message, status, details, created_at, resolved_at, event_seq from hub_exceptions where key = $1 order by id`, [key])).rows;
   const timers = (await pool.query(`select name, due_at, status, event_type, fired_at from hub_timers where key = $1 order by due_at`, [key])).rows;
@@ -122,10 +122,8 @@ export async function collectTrace(pool: pg.Pool, key: string) {
   });
   return {
     key,
-    tenantId: (work?.tenant_id ?? lifecycle?.tenant_id ?? events.rows[0]?.tenant_id ?? 'default') as string,
-    lifecycle: lifecycle
-      ? { kind: lifecycle.kind, state: lifecycle.state, stateAt: lifecycle.state_at, flags: lifecycle.flags, snapshot: lifecycle.snapshot, updatedAt: lifecycle.updated_at }
-      : null,
+    tenantId: (work?.tenant_id ?? lifecycles[0]?.tenant_id ?? events.rows[0]?.tenant_id ?? 'default') as string,
+    lifecycles: lifecycles.map((l) => ({ kind: l.kind, state: l.state, stateAt: l.state_at, flags: l.flags, snapshot: l.snapshot, updatedAt: l.updated_at })),
     work: work
       ? { pending: work.pending, cursor: work.cursor, failedAttempts: work.attempts, runAt: work.run_at, lockedBy: work.locked_by, leaseUntil: work.lease_until, lastError: work.last_error }
       : null,
@@ -147,12 +145,16 @@ const outcomeColour = (o: string) =>
 export function renderTrace(t: Trace, via?: string): string {
   const out: string[] = [];
   out.push(c.bold(`key ${t.key}`) + c.dim(` (tenant ${t.tenantId}${via ? `; found by ${via}` : ''})`));
-  const lc = t.lifecycle;
-  const flags = lc && Array.isArray(lc.flags) && lc.flags.length ? ` flags: ${(lc.flags as unknown[]).map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join(', ')}` : '';
+  const lifecycleLine = (lc: Trace['lifecycles'][number]) => {
+    const flags = Array.isArray(lc.flags) && lc.flags.length
+      ? ` flags: ${(lc.flags as { kind: string; event?: { id?: string } }[]).map((f) => `${f.kind}${f.event?.id ? ` (${f.event.id})` : ''}`).join(', ')}`
+      : '';
+    return `${lc.kind} ${c.bold(String(lc.state))} since ${fmtTime(lc.stateAt)}${flags}`;
+  };
   const w = t.work;
   out.push(
     fields([
-      ['lifecycle', lc ? `${lc.kind} ${c.bold(String(lc.state))} since ${fmtTime(lc.stateAt)}${flags}` : 'none (no lifecycle folded for this key)'],
+      ['lifecycle', t.lifecycles.length ? t.lifecycles.map(lifecycleLine).join('; ') : 'none (no lifecycle folded for this key)'],
       [
         'work',
         w
