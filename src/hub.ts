@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { Worker } from './pipeline/worker.ts';
 import { OutboxRelay } from './pipeline/outbox.ts';
 import { BacklogMonitor } from './pipeline/backlog.ts';
+import { GroupCommitter } from './pipeline/group-commit.ts';
 import { JetStreamPublisher } from './pipeline/publishers/jetstream.ts';
 import { builtinHandlers } from './pipeline/handlers/index.ts';
 import type { Handler } from './pipeline/types.ts';
@@ -72,6 +73,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
         clock,
         instanceId,
         concurrency: config.pipeline.concurrency,
+        keysPerClaim: config.pipeline.keysPerClaim,
         batchSize: config.pipeline.batchSize,
         leaseMs: config.pipeline.leaseMs,
         pollMs: config.pipeline.pollMs,
@@ -106,7 +108,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 
-  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, readiness });
+  const committer = new GroupCommitter(db.pool);
+  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, readiness, ingest: (events) => committer.submit(events) });
   let url: string;
   try {
     url = await server.listen({ port: config.port, host: config.host });

@@ -4,6 +4,8 @@ import type { HubConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { BacklogMonitor } from '../pipeline/backlog.ts';
+import type { IngestOutcome } from '../pipeline/inbox.ts';
+import type { IncomingEvent } from '../pipeline/types.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -17,6 +19,8 @@ export interface ApiContext {
   metrics: Metrics;
   backlog: BacklogMonitor;
   instanceId: string;
+  /** stores a request's events durably (the hub passes its group committer); default: one transaction per request */
+  ingest?: (events: IncomingEvent[]) => Promise<IngestOutcome[]>;
   /** database reachable, migrations applied, workers running */
   readiness(): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }>;
 }

@@ -1,10 +1,13 @@
 /**
  * The pipeline worker. Several can run in one process and in many processes on one
  * database. A worker leases business keys (hub_keys rows) with FOR UPDATE SKIP LOCKED,
- * handles each leased key's events strictly in seq order, and commits each event's
- * handler effects together with the key's cursor, fenced by its lease token: a worker
- * that lost its lease (it stalled, or was presumed dead) cannot commit, so an event's
- * effects are applied exactly once even when processes die at any instant.
+ * a batch of keys at a time, and handles the batch in ONE transaction: it first locks
+ * the rows it leased (fencing: a key whose lease was taken over is dropped), then runs
+ * each key's events strictly in seq order, each inside a savepoint, and commits the
+ * handler effects together with every key's new cursor. A worker that lost its lease
+ * (stalled, or presumed dead) cannot commit, so an event's effects are applied exactly
+ * once even when processes die at any instant. One commit per batch instead of one per
+ * event is what makes the pipeline cheap (bench/RESULTS.md, pipeline section).
  *
  * Failures follow the retry policy: transient -> the key waits (run_at) and the same
  * event is tried again, keeping the key's order; permanent or retries exhausted -> dead
@@ -31,7 +34,11 @@ export interface WorkerOptions {
   metrics?: Metrics;
   clock?: Clock;
   instanceId: string;
+  /** batches (transactions) in flight at once */
   concurrency: number;
+  /** keys leased per batch */
+  keysPerClaim: number;
+  /** events of one key per batch */
   batchSize: number;
   leaseMs: number;
   pollMs: number;
@@ -69,6 +76,9 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
   #listener: pg.Client | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #replayRunning = false;
+  #nextReplayCheck = 0;
+  /** batches in flight */
+  #batches = 0;
   /** the last database error seen by the loop; cleared on success */
   lastError: Error | undefined;
 
@@ -116,9 +126,13 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     for (;;) {
       let n = await fireDueTimers(this.o.pool, this.clock.now(), 1000);
       this.o.metrics?.timersFired.inc(n);
-      const claims = await this.#claim(this.o.concurrency);
-      const counts = await Promise.all(claims.map((c) => this.#runKey(c)));
-      n += counts.reduce((a, b) => a + b, 0);
+      const batches: Promise<number>[] = [];
+      for (let i = 0; i < this.o.concurrency; i++) {
+        const claims = await this.#claim(this.o.keysPerClaim);
+        if (claims.length === 0) break;
+        batches.push(this.#runBatch(claims));
+      }
+      n += (await Promise.all(batches)).reduce((a, b) => a + b, 0);
       n += await this.#runReplays();
       total += n;
       if (n === 0) return total;
@@ -131,25 +145,32 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     let errorDelay = 100;
     let nextTimerCheck = 0;
     while (!this.#stopping) {
-      let claimed = 0;
+      let claimedAny = false;
       try {
         if (Date.now() >= nextTimerCheck) {
           const fired = await fireDueTimers(this.o.pool, this.clock.now(), 500);
           this.o.metrics?.timersFired.inc(fired);
           nextTimerCheck = fired > 0 ? 0 : Date.now() + this.o.pollMs;
         }
-        const free = this.o.concurrency - this.#active.size;
-        if (free > 0) {
-          const claims = await this.#claim(free);
-          claimed = claims.length;
-          for (const c of claims) this.#track(this.#runKey(c).then(() => undefined));
+        while (this.#batches < this.o.concurrency && !this.#stopping) {
+          const claims = await this.#claim(this.o.keysPerClaim);
+          if (claims.length === 0) break;
+          claimedAny = true;
+          this.#batches++;
+          this.#track(this.#runBatch(claims).finally(() => this.#batches--));
         }
-        if (!this.#replayRunning && this.#active.size < this.o.concurrency) {
+        if (!this.#replayRunning && Date.now() >= this.#nextReplayCheck && this.#batches < this.o.concurrency) {
           this.#replayRunning = true;
-          this.#track(this.#runReplays().then((n) => {
-            this.#replayRunning = false;
-            if (n > 0) this.poke();
-          }, () => { this.#replayRunning = false; }));
+          this.#track(
+            this.#runReplays().then(
+              (n) => {
+                this.#nextReplayCheck = n > 0 ? 0 : Date.now() + this.o.pollMs;
+              },
+              () => undefined,
+            ).finally(() => {
+              this.#replayRunning = false;
+            }),
+          );
         }
         this.lastError = undefined;
         errorDelay = 100;
@@ -160,9 +181,8 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         errorDelay = Math.min(errorDelay * 2, 5000);
         continue;
       }
-      const full = this.#active.size >= this.o.concurrency;
-      if (claimed === 0 || full) {
-        if (claimed === 0 && this.#active.size === 0) this.emit('idle');
+      if (!claimedAny || this.#batches >= this.o.concurrency) {
+        if (!claimedAny && this.#batches === 0) this.emit('idle');
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.o.pollMs);
           this.#wake = () => {
@@ -175,10 +195,12 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     }
   }
 
-  #track(p: Promise<void>): void {
-    this.#running.add(p);
-    void p.finally(() => {
-      this.#running.delete(p);
+  /** Keeps a task for stop(); a finished batch frees a slot, so it wakes the loop. */
+  #track(p: Promise<unknown>): void {
+    const q = p.then(() => undefined, () => undefined);
+    this.#running.add(q);
+    void q.finally(() => {
+      this.#running.delete(q);
       this.#wake?.();
     });
   }
@@ -192,7 +214,10 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         await c.query(`listen ${WORK_CHANNEL}`);
         this.#listener = c;
         delay = 200;
-        c.on('notification', () => this.#wake?.());
+        c.on('notification', () => {
+          this.#nextReplayCheck = 0; // a replay request notifies too
+          this.#wake?.();
+        });
         await new Promise<void>((resolve) => {
           c.on('error', () => resolve());
           c.on('end', () => resolve());
@@ -207,11 +232,16 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     }
   }
 
+  /** Extends the leases of claimed keys whose batch has not locked them yet (a locked row needs no lease). */
   async #extendLeases(): Promise<void> {
     const tokens = [...this.#active.values()].map((c) => c.token);
     if (tokens.length === 0) return;
     await this.o.pool
-      .query(`update hub_keys set lease_until = now() + $2 * interval '1 millisecond' where locked_by = any($1::text[])`, [tokens, this.o.leaseMs])
+      .query(
+        `update hub_keys set lease_until = now() + $2 * interval '1 millisecond'
+         where key in (select key from hub_keys where locked_by = any($1::text[]) for update skip locked)`,
+        [tokens, this.o.leaseMs],
+      )
       .catch((e) => this.o.log.warn({ err: e }, 'could not extend leases'));
   }
 
@@ -220,7 +250,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
   async #claim(n: number): Promise<Claim[]> {
     if (n <= 0) return [];
     const token = `${this.o.instanceId}#${++this.#claims}`;
-    // One token per claim batch, suffixed per key so each lease is unique.
+    // One token per claim, suffixed per key so each lease is unique.
     const r = await this.o.pool.query<{ key: string; cursor: number; attempts: number }>(
       `update hub_keys k set locked_by = $1 || ':' || k.key, lease_until = now() + $3 * interval '1 millisecond'
        from (select key from hub_keys
@@ -235,134 +265,134 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     return claims;
   }
 
-  /** Handles up to batchSize events of one leased key; returns how many were handled. */
-  async #runKey(claim: Claim): Promise<number> {
-    let handled = 0;
-    try {
-      const rows = await this.o.pool.query(`select * from hub_events where key = $1 and seq > $2 order by seq limit $3`, [claim.key, claim.cursor, this.o.batchSize]);
-      if (rows.rowCount === 0) {
-        // pending says there is work but none is visible: repair the counter.
-        await this.o.pool.query(`update hub_keys set pending = (select count(*) from hub_events e where e.key = hub_keys.key and e.seq > hub_keys.cursor) where key = $1 and locked_by = $2`, [claim.key, claim.token]);
-      }
-      let cursor = claim.cursor;
-      let attempts = claim.attempts;
-      for (const row of rows.rows) {
-        if (this.#stopping && handled > 0) break;
-        const ev = rowToEvent(row);
-        const r = await this.#handleOne(ev, claim.token, cursor, attempts + 1);
-        if (r === 'stop') return handled;
-        handled++;
-        cursor = ev.seq;
-        attempts = 0;
-      }
-      return handled;
-    } catch (e) {
-      this.lastError = e as Error;
-      this.o.log.warn({ err: e, key: claim.key }, 'key processing interrupted; the lease will lapse and another attempt follows');
-      return handled;
-    } finally {
-      this.#active.delete(claim.token);
-      await this.o.pool.query(`update hub_keys set locked_by = null, lease_until = null where key = $1 and locked_by = $2`, [claim.key, claim.token]).catch(() => undefined);
-    }
-  }
-
-  /** 'next': the key moves on; 'stop': the key waits (retry scheduled, or lease lost). */
-  async #handleOne(ev: StoredEvent, token: string, prevCursor: number, attempt: number): Promise<'next' | 'stop'> {
-    const started = new Date();
-    const t0 = performance.now();
-    const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, eventType: ev.type, key: ev.key });
-    const client = await this.o.pool.connect();
+  /**
+   * Handles the events of a batch of leased keys in one transaction; returns how many
+   * events were handled (done, dead-lettered or raised as exceptions).
+   */
+  async #runBatch(claims: Claim[]): Promise<number> {
+    const client = await this.o.pool.connect().catch((e) => {
+      for (const c of claims) this.#active.delete(c.token);
+      throw e;
+    });
+    const observed: { ev: StoredEvent; outcome: Outcome; attempt: number; ms: number; error?: HandledEvent['error'] }[] = [];
+    let committed = false;
     try {
       await client.query('begin');
-      await this.#runHandlers(ev, client, log, attempt, false);
-      const u = await client.query(
-        `update hub_keys set cursor = $3, pending = pending - 1, attempts = 0, last_error = null where key = $1 and locked_by = $2 and cursor = $4`,
-        [ev.key, token, ev.seq, prevCursor],
+      // Fencing: lock the rows we leased; a key whose lease another worker took is not ours any more.
+      const owned = await client.query<{ key: string; cursor: number; attempts: number; locked_by: string }>(
+        `select k.key, k.cursor, k.attempts, k.locked_by from hub_keys k
+         join unnest($1::text[], $2::text[]) as c(key, token) on k.key = c.key and k.locked_by = c.token
+         order by k.key for update of k`,
+        [claims.map((c) => c.key), claims.map((c) => c.token)],
       );
-      if (u.rowCount !== 1) {
-        await client.query('rollback');
-        client.release();
-        log.warn('lease lost before commit; leaving the event to the new lease holder');
-        return 'stop';
+      if (owned.rowCount === 0) {
+        await client.query('commit');
+        committed = true;
+        return 0;
       }
-      await this.#history(client, ev.seq, attempt, 'done', started);
+      const rows = await client.query(
+        `select e.* from unnest($1::text[], $2::bigint[]) as k(key, cursor)
+         cross join lateral (select * from hub_events e where e.key = k.key and e.seq > k.cursor order by e.seq limit $3) e
+         order by e.key, e.seq`,
+        [owned.rows.map((r) => r.key), owned.rows.map((r) => r.cursor), this.o.batchSize],
+      );
+      const byKey = new Map<string, StoredEvent[]>();
+      for (const r of rows.rows) {
+        const ev = rowToEvent(r);
+        (byKey.get(ev.key) ?? byKey.set(ev.key, []).get(ev.key)!).push(ev);
+      }
+      const updates: { key: string; token: string; cursor: number; handled: number; attempts: number; runAt: Date | null; lastError: string | null }[] = [];
+      const history: { seq: number; attempt: number; outcome: Outcome; startedAt: Date; error?: HandledEvent['error'] }[] = [];
+      for (const k of owned.rows) {
+        const u = { key: k.key, token: k.locked_by, cursor: k.cursor, handled: 0, attempts: k.attempts, runAt: null as Date | null, lastError: null as string | null };
+        updates.push(u);
+        for (const ev of byKey.get(k.key) ?? []) {
+          if (this.#stopping && u.handled > 0) break;
+          const attempt = u.attempts + 1;
+          const startedAt = new Date();
+          const t0 = performance.now();
+          const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, eventType: ev.type, key: ev.key });
+          await client.query('savepoint ev');
+          try {
+            await this.#runHandlers(ev, client, log, attempt, false);
+            await client.query('release savepoint ev');
+            history.push({ seq: ev.seq, attempt, outcome: 'done', startedAt });
+            observed.push({ ev, outcome: 'done', attempt, ms: performance.now() - t0 });
+            Object.assign(u, { cursor: ev.seq, handled: u.handled + 1, attempts: 0, lastError: null });
+            continue;
+          } catch (err) {
+            // a failed rollback means the connection is gone: the whole batch is abandoned
+            await client.query('rollback to savepoint ev');
+            const cls = classify(err);
+            const d = decide(this.o.retry, cls.errorClass, attempt, cls.retryAfterMs, (this.o.random ?? Math.random)());
+            const error = { errorClass: cls.errorClass, code: cls.code, message: cls.message };
+            const ms = performance.now() - t0;
+            if (d.action === 'retry') {
+              log.warn({ err, attempt, delayMs: d.delayMs, errorCode: cls.code }, 'transient failure; will retry');
+              Object.assign(u, { attempts: attempt, runAt: new Date(this.clock.now().getTime() + d.delayMs), lastError: `${cls.code}: ${cls.message}` });
+              history.push({ seq: ev.seq, attempt, outcome: 'retry', startedAt, error });
+              observed.push({ ev, outcome: 'retry', attempt, ms, error });
+              this.o.metrics?.retries.inc({ code: cls.code });
+              break; // the key waits: its later events must not overtake this one
+            }
+            if (d.action === 'dead') {
+              await client.query(
+                `insert into hub_dead_letters (tenant_id, event_seq, key, type, source, reason, error_class, error_code, attempts)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 on conflict (event_seq) do update set status = 'open', reason = excluded.reason, error_class = excluded.error_class,
+                   error_code = excluded.error_code, attempts = hub_dead_letters.attempts + excluded.attempts, updated_at = now()`,
+                [ev.tenantId, ev.seq, ev.key, ev.type, ev.source, `${d.reason}: ${cls.message}`, cls.errorClass, cls.code, attempt],
+              );
+              log.error({ err, attempt, errorCode: cls.code }, 'event moved to the dead letters');
+              this.o.metrics?.deadLetters.inc({ error_class: cls.errorClass });
+            } else {
+              await insertException(client, ev, cls.code, cls.message, 'error', {});
+              log.warn({ errorCode: cls.code, message: cls.message }, 'business exception raised');
+            }
+            const outcome: Outcome = d.action === 'dead' ? 'dead' : 'exception';
+            history.push({ seq: ev.seq, attempt, outcome, startedAt, error });
+            observed.push({ ev, outcome, attempt, ms, error });
+            Object.assign(u, { cursor: ev.seq, handled: u.handled + 1, attempts: 0, lastError: `${cls.code}: ${cls.message}` });
+          }
+        }
+      }
+      await client.query(
+        `update hub_keys k set cursor = u.cursor, pending = k.pending - u.handled, attempts = u.attempts,
+           run_at = coalesce(u.run_at, k.run_at), last_error = u.last_error, locked_by = null, lease_until = null
+         from unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::timestamptz[], $7::text[]) as u(key, token, cursor, handled, attempts, run_at, last_error)
+         where k.key = u.key and k.locked_by = u.token`,
+        [updates.map((u) => u.key), updates.map((u) => u.token), updates.map((u) => u.cursor), updates.map((u) => u.handled), updates.map((u) => u.attempts), updates.map((u) => u.runAt), updates.map((u) => u.lastError)],
+      );
+      if (history.length) {
+        await client.query(
+          `insert into hub_attempts (event_seq, attempt, worker, outcome, error_class, error_code, error_message, started_at, finished_at)
+           select seq, attempt, $3, outcome, error_class, error_code, error_message, started_at, clock_timestamp()
+           from unnest($1::bigint[], $2::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) as h(seq, attempt, outcome, error_class, error_code, error_message, started_at)`,
+          [
+            history.map((h) => h.seq), history.map((h) => h.attempt), this.o.instanceId, history.map((h) => h.outcome),
+            history.map((h) => h.error?.errorClass ?? null), history.map((h) => h.error?.code ?? null), history.map((h) => h.error?.message ?? null), history.map((h) => h.startedAt),
+          ],
+        );
+      }
       await client.query('commit');
+      committed = true;
       client.release();
     } catch (e) {
       let broken: Error | undefined;
-      await client.query('rollback').catch((re: Error) => (broken = re));
-      // a connection that failed to roll back is destroyed, not returned to the pool
-      client.release(broken);
-      return this.#failed(ev, token, prevCursor, attempt, e, started, t0, log);
-    }
-    this.#observe(ev, 'done', attempt, t0);
-    return 'next';
-  }
-
-  async #failed(ev: StoredEvent, token: string, prevCursor: number, attempt: number, err: unknown, started: Date, t0: number, log: Logger): Promise<'next' | 'stop'> {
-    const cls = classify(err);
-    const d = decide(this.o.retry, cls.errorClass, attempt, cls.retryAfterMs, (this.o.random ?? Math.random)());
-    const errInfo = { errorClass: cls.errorClass, code: cls.code, message: cls.message };
-    if (d.action === 'retry') {
-      log.warn({ err, attempt, delayMs: d.delayMs, errorCode: cls.code }, 'transient failure; will retry');
-      const runAt = new Date(this.clock.now().getTime() + d.delayMs);
-      const client = await this.o.pool.connect();
-      try {
-        await client.query('begin');
-        const u = await client.query(
-          `update hub_keys set attempts = $3, run_at = $4, last_error = $5, locked_by = null, lease_until = null where key = $1 and locked_by = $2 and cursor = $6`,
-          [ev.key, token, attempt, runAt, `${cls.code}: ${cls.message}`, prevCursor],
-        );
-        if (u.rowCount === 1) await this.#history(client, ev.seq, attempt, 'retry', started, errInfo);
-        await client.query('commit');
-      } catch (e) {
-        await client.query('rollback').catch(() => undefined);
-        log.warn({ err: e }, 'could not record the retry; the lease will lapse');
-      } finally {
-        client.release();
-      }
-      this.o.metrics?.retries.inc({ code: cls.code });
-      this.#observe(ev, 'retry', attempt, t0, errInfo);
-      return 'stop';
-    }
-    const outcome: Outcome = d.action === 'dead' ? 'dead' : 'exception';
-    const client = await this.o.pool.connect();
-    try {
-      await client.query('begin');
-      const u = await client.query(
-        `update hub_keys set cursor = $3, pending = pending - 1, attempts = 0, last_error = $5 where key = $1 and locked_by = $2 and cursor = $4`,
-        [ev.key, token, ev.seq, prevCursor, `${cls.code}: ${cls.message}`],
-      );
-      if (u.rowCount !== 1) {
-        await client.query('rollback');
-        return 'stop';
-      }
-      if (d.action === 'dead') {
-        await client.query(
-          `insert into hub_dead_letters (tenant_id, event_seq, key, type, source, reason, error_class, error_code, attempts)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           on conflict (event_seq) do update set status = 'open', reason = excluded.reason, error_class = excluded.error_class,
-             error_code = excluded.error_code, attempts = hub_dead_letters.attempts + excluded.attempts, updated_at = now()`,
-          [ev.tenantId, ev.seq, ev.key, ev.type, ev.source, `${d.reason}: ${cls.message}`, cls.errorClass, cls.code, attempt],
-        );
-      } else {
-        await insertException(client, ev, cls.code, cls.message, 'error', {});
-      }
-      await this.#history(client, ev.seq, attempt, outcome, started, errInfo);
-      await client.query('commit');
-    } catch (e) {
-      await client.query('rollback').catch(() => undefined);
-      log.warn({ err: e }, 'could not record the failure; the lease will lapse and the event is tried again');
-      return 'stop';
+      if (!committed) await client.query('rollback').catch((re: Error) => (broken = re));
+      client.release(broken ?? (e as Error));
+      this.lastError = e as Error;
+      this.o.log.warn({ err: e, keys: claims.length }, 'batch abandoned; its keys are retried when their leases lapse');
+      // best effort: hand the keys back at once rather than after the lease
+      await this.o.pool
+        .query(`update hub_keys k set locked_by = null, lease_until = null from unnest($1::text[], $2::text[]) as c(key, token) where k.key = c.key and k.locked_by = c.token`, [claims.map((c) => c.key), claims.map((c) => c.token)])
+        .catch(() => undefined);
+      return 0;
     } finally {
-      client.release();
+      for (const c of claims) this.#active.delete(c.token);
     }
-    if (outcome === 'dead') {
-      log.error({ err, attempt, errorCode: cls.code }, 'event moved to the dead letters');
-      this.o.metrics?.deadLetters.inc({ error_class: cls.errorClass });
-    } else log.warn({ errorCode: cls.code, message: cls.message }, 'business exception raised');
-    this.#observe(ev, outcome, attempt, t0, errInfo);
-    return 'next';
+    for (const o of observed) this.#observe(o.ev, o.outcome, o.attempt, o.ms, o.error);
+    return observed.filter((o) => o.outcome !== 'retry').length;
   }
 
   // ---------------------------------------------------------------- replays
@@ -395,7 +425,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         await this.#history(client, ev.seq, attempt, 'replayed', started);
         await client.query('commit');
         client.release();
-        this.#observe(ev, 'replayed', attempt, t0);
+        this.#observe(ev, 'replayed', attempt, performance.now() - t0);
         n++;
       } catch (e) {
         let broken: Error | undefined;
@@ -415,7 +445,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
             [row.dl_id, `replay failed: ${cls.message}`, cls.errorClass, cls.code, ev.seq, attempt, this.o.instanceId, cls.message, started],
           )
           .catch((e2) => this.o.log.warn({ err: e2 }, 'could not record the failed replay'));
-        this.#observe(ev, 'replay_failed', attempt, t0, info);
+        this.#observe(ev, 'replay_failed', attempt, performance.now() - t0, info);
         n++;
       }
     }
@@ -463,9 +493,9 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     );
   }
 
-  #observe(ev: StoredEvent, outcome: Outcome, attempt: number, t0: number, error?: HandledEvent['error']): void {
+  #observe(ev: StoredEvent, outcome: Outcome, attempt: number, ms: number, error?: HandledEvent['error']): void {
     this.o.metrics?.handled.inc({ outcome });
-    this.o.metrics?.handlerDuration.observe({ type: ev.type, outcome }, (performance.now() - t0) / 1000);
+    this.o.metrics?.handlerDuration.observe({ type: ev.type, outcome }, ms / 1000);
     this.emit('handled', { event: ev, outcome, attempt, ...(error ? { error } : {}) });
   }
 }

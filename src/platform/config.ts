@@ -44,8 +44,9 @@ export const ConfigSchema = Type.Object(
     pipeline: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Run workers in this process (env HUB_WORKERS=0 disables).' }),
-        concurrency: Int({ default: 8, minimum: 1, maximum: 256, description: 'Keys handled in parallel by one process.' }),
-        batchSize: Int({ default: 50, minimum: 1, maximum: 1000, description: 'Events of one key handled per lease.' }),
+        concurrency: Int({ default: 4, minimum: 1, maximum: 64, description: 'Batches (one transaction each) in flight per process; each holds a database connection.' }),
+        keysPerClaim: Int({ default: 16, minimum: 1, maximum: 1000, description: 'Keys leased and handled together in one batch.' }),
+        batchSize: Int({ default: 50, minimum: 1, maximum: 1000, description: 'Events of one key handled per batch.' }),
         leaseMs: Int({ default: 30000, minimum: 500, description: 'How long a key stays leased without a heartbeat.' }),
         pollMs: Int({ default: 1000, minimum: 10, description: 'Idle poll interval (LISTEN/NOTIFY wakes workers sooner).' }),
         retry: Type.Object(

@@ -51,6 +51,7 @@ export function testWorker(pool: pg.Pool, handlers: Handler[], o: Partial<Worker
     clock,
     instanceId: 'test-worker',
     concurrency: 4,
+    keysPerClaim: 8,
     batchSize: 50,
     leaseMs: 30000,
     pollMs: 50,

@@ -43,26 +43,53 @@ test('three workers share 3,000 events over 60 keys: each handled once, per-key 
   assert.equal(leased.rows[0].n, 0, 'stop() released every lease');
 });
 
-test('a worker whose lease was taken over cannot commit its effects', async () => {
+test('a worker whose lease was taken over before its batch began handles nothing (fencing)', async () => {
+  // Worker a claims the key, then stalls before its batch transaction starts (its pool hands
+  // out connections only when the gate opens); its lease lapses and b takes the key over.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const stalledPool = new Proxy(db.pool, {
+    get(target, prop) {
+      if (prop === 'connect') return async () => (await gate, target.connect());
+      const v = Reflect.get(target, prop);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const a = testWorker(stalledPool, [recordingHandler()], { instanceId: 'a' }).worker;
+  const b = testWorker(db.pool, [recordingHandler()], { instanceId: 'b' }).worker;
+  await ingest(db.pool, [ev('fence', 1)]);
+  const aDone = a.drain();
+  for (let i = 0; i < 200; i++) {
+    const r = await db.pool.query(`select locked_by from hub_keys where key = 'fence'`);
+    if (String(r.rows[0].locked_by).startsWith('a#')) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await db.pool.query(`update hub_keys set lease_until = now() - interval '1 second' where key = 'fence'`);
+  assert.equal(await b.drain(), 1);
+  open();
+  assert.equal(await aDone, 0, 'a found its lease gone and did nothing');
+  const r = await db.pool.query(`select count(*)::int n from t_effects where key = 'fence'`);
+  assert.equal(r.rows[0].n, 1, 'applied once');
+  const h = await db.pool.query(`select worker, outcome from hub_attempts a join hub_events e on e.seq = a.event_seq where e.key = 'fence'`);
+  assert.deepEqual(h.rows, [{ worker: 'b', outcome: 'done' }]);
+});
+
+test('a worker busy with a key keeps it: nobody else handles the key meanwhile', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let entered!: () => void;
   const inHandler = new Promise<void>((r) => (entered = r));
-  const slow = recordingHandler();
-  const a = testWorker(db.pool, [{ ...slow, name: 'slow', handle: async (e, ctx) => { entered(); await gate; await slow.handle(e, ctx); } }], { instanceId: 'a' }).worker;
-  const b = testWorker(db.pool, [recordingHandler()], { instanceId: 'b' }).worker;
-  await ingest(db.pool, [ev('fence', 1)]);
+  const rec = recordingHandler();
+  const a = testWorker(db.pool, [{ ...rec, handle: async (e, ctx) => { entered(); await gate; await rec.handle(e, ctx); } }], { instanceId: 'busy-a' }).worker;
+  const b = testWorker(db.pool, [recordingHandler()], { instanceId: 'busy-b' }).worker;
+  await ingest(db.pool, [ev('busy', 1)]);
   const aDone = a.drain();
   await inHandler;
-  // a is presumed dead: its lease lapses and b takes the key over
-  await db.pool.query(`update hub_keys set lease_until = now() - interval '1 second' where key = 'fence'`);
-  assert.equal(await b.drain(), 1);
+  assert.equal(await b.drain(), 0, 'the key is locked by the batch that handles it');
   release();
-  await aDone;
-  const r = await db.pool.query(`select count(*)::int n from t_effects where key = 'fence'`);
-  assert.equal(r.rows[0].n, 1, 'applied once: the stale worker rolled back');
-  const h = await db.pool.query(`select worker, outcome from hub_attempts a join hub_events e on e.seq = a.event_seq where e.key = 'fence'`);
-  assert.deepEqual(h.rows, [{ worker: 'b', outcome: 'done' }]);
+  assert.equal(await aDone, 1);
+  const r = await db.pool.query(`select count(*)::int n from t_effects where key = 'busy'`);
+  assert.equal(r.rows[0].n, 1);
 });
 
 test('a started worker wakes on NOTIFY and handles new work without waiting for its poll', async () => {

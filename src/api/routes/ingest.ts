@@ -102,7 +102,7 @@ export async function ingestRoutes(app: FastifyInstance, { ctx }: { ctx: ApiCont
       }
       const deprecated = [...new Set(events.map((e) => e.type))].filter((t) => getEventType(t)?.deprecated);
       if (deprecated.length) request.log.warn({ types: deprecated }, 'deprecated event types received');
-      const outcomes = await ingest(ctx.pool, events);
+      const outcomes = await (ctx.ingest ? ctx.ingest(events) : ingest(ctx.pool, events));
       const duplicates = outcomes.filter((o) => o.duplicate).length;
       if (outcomes.length > duplicates) ctx.metrics.ingressEvents.inc({ outcome: 'stored' }, outcomes.length - duplicates);
       if (duplicates) ctx.metrics.ingressEvents.inc({ outcome: 'duplicate' }, duplicates);

@@ -124,6 +124,7 @@ async function inProcessWorker(db: Database, config: HubConfig, verbose: boolean
     handlers: builtinHandlers(),
     log,
     instanceId: `cli-replay-${hostname()}-${process.pid}`,
+    keysPerClaim: config.pipeline.keysPerClaim,
     concurrency: config.pipeline.concurrency,
     batchSize: config.pipeline.batchSize,
     leaseMs: config.pipeline.leaseMs,
