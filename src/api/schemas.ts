@@ -131,6 +131,17 @@ export const EventView = Type.Object(
   { title: 'EventView', description: 'a stored event, its processing history and its dead letter if any' },
 );
 
+// ----------------------------------------------------------------------------- cross references
+
+export const XrefList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object({ entity: Type.String(), canonicalId: Type.String(), system: Type.String(), externalId: Type.String(), registeredAt: DateTime() }),
+    ),
+  },
+  { title: 'XrefList', description: 'entries of the cross-reference registry' },
+);
+
 // ----------------------------------------------------------------------------- timeline
 
 export const TimelineEntry = Type.Object(
@@ -332,6 +343,25 @@ export const ROUTES = {
       params: IdParam('event id'),
       querystring: Type.Object({ source: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'needed when several sources used this id' })) }, { additionalProperties: false }),
       response: { 200: EventView, ...problems({ 404: 'no such event', 409: 'several sources used this id: add ?source=' }) },
+    },
+  }),
+  findXrefs: route({
+    method: 'GET',
+    url: '/v1/xref',
+    schema: {
+      operationId: 'findXrefs',
+      summary: 'The cross-reference registry: which canonical id a system id names, or every system id of a canonical id',
+      tags: ['xref'],
+      querystring: Type.Object(
+        {
+          system: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'with externalId: resolve this system\'s id' })),
+          externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+          canonicalId: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'list every system id of this canonical id' })),
+          entity: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'e.g. order, shipment, item' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: XrefList, ...problems({ 400: 'give system and externalId, or canonicalId' }) },
     },
   }),
   getTimeline: route({

@@ -111,6 +111,7 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, and describes
     'GET /v1/events/{id}',
     'GET /v1/replays/{id}',
     'GET /v1/timeline/{key}',
+    'GET /v1/xref',
     'POST /v1/dead-letters/replay',
     'POST /v1/events',
   ]);

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { getDeadLetter, listDeadLetters, replayProgress, requestReplay, type DeadLetterFilter } from '../../pipeline/replay.ts';
 import type { ApiContext } from '../context.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { findXrefs } from '../../pipeline/xref.ts';
 import { decodeCursor, encodeCursor, isPositiveSafeInteger } from '../cursor.ts';
 import { notFound } from '../errors.ts';
 import { deadLetterView, eventView, links, timelineView } from '../read-models.ts';
@@ -31,6 +33,22 @@ export async function queryRoutes(app: FastifyInstance, { ctx }: { ctx: ApiConte
   app.route<{ Params: { id: string }; Querystring: { source?: string } }>({
     ...ROUTES.getEvent,
     handler: async (request) => eventView(ctx.pool, request.params.id, request.query.source),
+  });
+
+  app.route<{ Querystring: { system?: string; externalId?: string; canonicalId?: string; entity?: string } }>({
+    ...ROUTES.findXrefs,
+    handler: async (request) => {
+      const { system, externalId, canonicalId, entity } = request.query;
+      const byExternal = system !== undefined && externalId !== undefined;
+      if (byExternal === (canonicalId !== undefined) || (!byExternal && (system !== undefined || externalId !== undefined))) {
+        throw new ValidationError('xref.bad_query', 'give either system and externalId (resolve a system id) or canonicalId (list its system ids)', [
+          { path: '/querystring', message: 'system + externalId, or canonicalId' },
+        ]);
+      }
+      const tenantId = 'default';
+      const rows = await findXrefs(ctx.pool, byExternal ? { tenantId, system, externalId, ...(entity ? { entity } : {}) } : { tenantId, canonicalId: canonicalId!, ...(entity ? { entity } : {}) });
+      return { items: rows.map((r) => ({ entity: r.entity, canonicalId: r.canonicalId, system: r.system, externalId: r.externalId, registeredAt: r.createdAt.toISOString() })) };
+    },
   });
 
   app.route<{ Params: { key: string }; Querystring: { limit: number; cursor?: string } }>({
