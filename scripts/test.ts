@@ -6,7 +6,7 @@
  * HUB_TEST_EXTERNAL_URL) is reachable, the pipeline and API tests run against it too.
  * HUB_TEST_ONLY=external|embedded restricts to one server; extra arguments select test files.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,18 @@ const root = join(import.meta.dirname, '..');
 const bin = (n: string) => join(root, 'node_modules', '.bin', n);
 const started = Date.now();
 
-function run(title: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+/**
+ * Runs a step as a child process. Asynchronously on purpose: this process must keep its
+ * event loop turning, because it drains the embedded PostgreSQL's log pipe; a blocked
+ * pipe would stall the server.
+ */
+function run(title: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   console.log(`\n== ${title}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
-  return r.status ?? 1;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+    child.on('error', () => resolve(1));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
 }
 
 function testFiles(dir: string): string[] {
@@ -51,10 +59,10 @@ const only = process.env.HUB_TEST_ONLY;
 let failed = 0;
 
 if (selected.length === 0) {
-  failed += run('type check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
-  failed += run('domain purity (src/domain imports no I/O)', process.execPath, ['scripts/check-domain-purity.ts']);
-  failed += run('published schemas match the domain (schemas/)', process.execPath, ['scripts/gen-schemas.ts', '--check']);
-  failed += run('configuration reference matches the schema (docs/configuration.md)', process.execPath, ['scripts/gen-config-docs.ts', '--check']);
+  failed += await run('type check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  failed += await run('domain purity (src/domain imports no I/O)', process.execPath, ['scripts/check-domain-purity.ts']);
+  failed += await run('published schemas match the domain (schemas/)', process.execPath, ['scripts/gen-schemas.ts', '--check']);
+  failed += await run('configuration reference matches the schema (docs/configuration.md)', process.execPath, ['scripts/gen-config-docs.ts', '--check']);
 }
 
 const all = selected.length ? selected : testFiles(join(root, 'test'));
@@ -68,7 +76,7 @@ if (only !== 'external') {
   const dir = mkdtempSync(join(tmpdir(), 'hub-test-pg-'));
   const h = await startEmbeddedPostgres(dir, undefined, 'postgres');
   try {
-    const code = run(`tests on embedded PostgreSQL (${all.length} files)`, process.execPath, nodeTest(all), { HUB_TEST_DATABASE_URL: h.url, HUB_TEST_SERVER: 'embedded' });
+    const code = await run(`tests on embedded PostgreSQL (${all.length} files)`, process.execPath, nodeTest(all), { HUB_TEST_DATABASE_URL: h.url, HUB_TEST_SERVER: 'embedded' });
     summary.push(`embedded: ${code === 0 ? 'ok' : 'FAILED'}`);
     failed += code;
   } finally {
@@ -80,7 +88,7 @@ if (only !== 'embedded') {
   const ext = process.env.HUB_TEST_EXTERNAL_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const files = only === 'external' ? all : dual;
   if (files.length && (await reachable(ext))) {
-    const code = run(`tests on the PostgreSQL service (${files.length} files)`, process.execPath, nodeTest(files), { HUB_TEST_DATABASE_URL: ext, HUB_TEST_SERVER: 'external' });
+    const code = await run(`tests on the PostgreSQL service (${files.length} files)`, process.execPath, nodeTest(files), { HUB_TEST_DATABASE_URL: ext, HUB_TEST_SERVER: 'external' });
     summary.push(`external: ${code === 0 ? 'ok' : 'FAILED'}`);
     failed += code;
   } else if (only === 'external') {
