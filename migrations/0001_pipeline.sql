@@ -33,6 +33,7 @@ create table hub_keys (
   tenant_id   text        not null default 'default',
   pending     integer     not null default 0,   -- stored, not yet handled or dead-lettered
   cursor      bigint      not null default 0,   -- seq of the last event handled for the key
+  head_seq    bigint,                           -- seq of the oldest pending event: keys are claimed oldest first
   attempts    integer     not null default 0,   -- failed attempts of the next event
   run_at      timestamptz not null default '-infinity',
   locked_by   text,
@@ -40,7 +41,7 @@ create table hub_keys (
   last_error  text,
   constraint hub_keys_pending_check check (pending >= 0)
 );
-create index hub_keys_ready_idx on hub_keys (run_at) where pending > 0;
+create index hub_keys_ready_idx on hub_keys (run_at, head_seq) where pending > 0;
 
 -- Processing history: one row per attempt at one event.
 create table hub_attempts (

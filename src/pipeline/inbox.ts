@@ -91,8 +91,8 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
        on conflict (source, id) do nothing
        returning seq, source, id, key
      ), counted as (
-       update hub_keys k set pending = k.pending + n.cnt
-       from (select key, count(*)::int as cnt from ins group by key) n
+       update hub_keys k set pending = k.pending + n.cnt, head_seq = coalesce(k.head_seq, n.first)
+       from (select key, count(*)::int as cnt, min(seq) as first from ins group by key) n
        where k.key = n.key
      )
      select seq, source, id from ins`,

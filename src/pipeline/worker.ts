@@ -255,7 +255,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       `update hub_keys k set locked_by = $1 || ':' || k.key, lease_until = now() + $3 * interval '1 millisecond'
        from (select key from hub_keys
              where pending > 0 and run_at <= $2 and (lease_until is null or lease_until < now())
-             order by run_at limit $4 for update skip locked) c
+             order by run_at, head_seq limit $4 for update skip locked) c
        where k.key = c.key
        returning k.key, k.cursor, k.attempts`,
       [token, this.clock.now(), this.o.leaseMs, n],
@@ -358,7 +358,8 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       }
       await client.query(
         `update hub_keys k set cursor = u.cursor, pending = k.pending - u.handled, attempts = u.attempts,
-           run_at = coalesce(u.run_at, k.run_at), last_error = u.last_error, locked_by = null, lease_until = null
+           run_at = coalesce(u.run_at, k.run_at), last_error = u.last_error, locked_by = null, lease_until = null,
+           head_seq = case when k.pending - u.handled > 0 then (select min(e.seq) from hub_events e where e.key = k.key and e.seq > u.cursor) end
          from unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::timestamptz[], $7::text[]) as u(key, token, cursor, handled, attempts, run_at, last_error)
          where k.key = u.key and k.locked_by = u.token`,
         [updates.map((u) => u.key), updates.map((u) => u.token), updates.map((u) => u.cursor), updates.map((u) => u.handled), updates.map((u) => u.attempts), updates.map((u) => u.runAt), updates.map((u) => u.lastError)],

@@ -113,3 +113,18 @@ test('a durable timer fires once as an event when the clock reaches it', async (
   await worker.drain();
   assert.deepEqual(fired, ['wms-ack']);
 });
+
+test('ready keys are claimed oldest pending event first, not in table order', async () => {
+  await ingest(db.pool, [ev('fair-p', 1)]);
+  await ingest(db.pool, [ev('fair-q', 1)]);
+  await ingest(db.pool, [ev('fair-p', 2)]);
+  await ingest(db.pool, [ev('fair-a', 1)]); // sorts first by name, arrived last
+  const order: string[] = [];
+  const { worker } = testWorker(db.pool, [{ name: 'test.order', matches: () => true, handle: async (e) => void order.push(e.id) }], {
+    concurrency: 1,
+    keysPerClaim: 1,
+    batchSize: 1,
+  });
+  await worker.drain();
+  assert.deepEqual(order.filter((id) => id.startsWith('fair-')), ['fair-p-1', 'fair-q-1', 'fair-p-2', 'fair-a-1']);
+});
