@@ -66,18 +66,7 @@ export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow
   }
 }
 
-export async function reachable(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+export { canConnect as reachable } from '../src/platform/db.ts';
 
 export const dbName = (tag: string) => `bench_${tag}_${randomBytes(4).toString('hex')}`;
 

@@ -10,8 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/platform/db.ts';
+import { canConnect, startEmbeddedPostgres } from '../src/platform/db.ts';
 
 const root = join(import.meta.dirname, '..');
 const bin = (n: string) => join(root, 'node_modules', '.bin', n);
@@ -41,18 +40,6 @@ function testFiles(dir: string): string[] {
   return out.sort();
 }
 
-async function reachable(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 const selected = process.argv.slice(2);
 const only = process.env.HUB_TEST_ONLY;
@@ -87,7 +74,7 @@ if (only !== 'external') {
 if (only !== 'embedded') {
   const ext = process.env.HUB_TEST_EXTERNAL_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const files = only === 'external' ? all : dual;
-  if (files.length && (await reachable(ext))) {
+  if (files.length && (await canConnect(ext))) {
     const code = await run(`tests on the PostgreSQL service (${files.length} files)`, process.execPath, nodeTest(files), { HUB_TEST_DATABASE_URL: ext, HUB_TEST_SERVER: 'external' });
     summary.push(`external: ${code === 0 ? 'ok' : 'FAILED'}`);
     failed += code;

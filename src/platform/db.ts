@@ -183,6 +183,21 @@ export async function openDatabase(cfg: { databaseUrl?: string | undefined; data
   };
 }
 
+/** true when a PostgreSQL at `url` accepts a connection and answers a query within the timeout */
+export async function canConnect(url: string, timeoutMs = 2000): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 /** A URL with credentials hidden, for messages and logs. */
 export function redactUrl(url: string): string {
   try {
