@@ -288,6 +288,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       if (owned.rowCount === 0) {
         await client.query('commit');
         committed = true;
+        client.release();
         return 0;
       }
       const rows = await client.query(

@@ -44,13 +44,15 @@ test('three workers share 3,000 events over 60 keys: each handled once, per-key 
 });
 
 test('a worker whose lease was taken over before its batch began handles nothing (fencing)', async () => {
-  // Worker a claims the key, then stalls before its batch transaction starts (its pool hands
-  // out connections only when the gate opens); its lease lapses and b takes the key over.
+  // Worker a claims the key, then stalls before its batch transaction starts (after its timer
+  // check, its pool hands out connections only when the gate opens); its lease lapses and b
+  // takes the key over.
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
+  let connects = 0;
   const stalledPool = new Proxy(db.pool, {
     get(target, prop) {
-      if (prop === 'connect') return async () => (await gate, target.connect());
+      if (prop === 'connect') return async () => (++connects > 1 && (await gate), target.connect());
       const v = Reflect.get(target, prop);
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -59,15 +61,18 @@ test('a worker whose lease was taken over before its batch began handles nothing
   const b = testWorker(db.pool, [recordingHandler()], { instanceId: 'b' }).worker;
   await ingest(db.pool, [ev('fence', 1)]);
   const aDone = a.drain();
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; ; i++) {
     const r = await db.pool.query(`select locked_by from hub_keys where key = 'fence'`);
     if (String(r.rows[0].locked_by).startsWith('a#')) break;
+    assert.ok(i < 500, 'a claimed the key');
     await new Promise((r) => setTimeout(r, 10));
   }
+  assert.equal(connects, 2, 'a waits at the gate with its batch');
   await db.pool.query(`update hub_keys set lease_until = now() - interval '1 second' where key = 'fence'`);
   assert.equal(await b.drain(), 1);
   open();
   assert.equal(await aDone, 0, 'a found its lease gone and did nothing');
+  assert.equal(db.pool.totalCount, db.pool.idleCount, 'every connection went back to the pool');
   const r = await db.pool.query(`select count(*)::int n from t_effects where key = 'fence'`);
   assert.equal(r.rows[0].n, 1, 'applied once');
   const h = await db.pool.query(`select worker, outcome from hub_attempts a join hub_events e on e.seq = a.event_seq where e.key = 'fence'`);
