@@ -128,3 +128,22 @@ test('ready keys are claimed oldest pending event first, not in table order', as
   await worker.drain();
   assert.deepEqual(order.filter((id) => id.startsWith('fair-')), ['fair-p-1', 'fair-q-1', 'fair-p-2', 'fair-a-1']);
 });
+
+test("a failing event's own writes are rolled back; the writes of its neighbours in the batch are kept", async () => {
+  const h = {
+    name: 'test.write-then-fail',
+    matches: (t: string) => t.startsWith('test.'),
+    async handle(e: { id: string; seq: number; data: unknown }, ctx: { tx: { query: (s: string, v: unknown[]) => Promise<unknown> } }) {
+      const d = e.data as { key: string; n: number };
+      await ctx.tx.query(`insert into t_effects (event_id, key, n, seq) values ($1, $2, $3, $4)`, [e.id, d.key, d.n, e.seq]);
+      if (e.id === 'wf-2') throw new PermanentError({ code: 'test.after_write', message: 'fails after writing' });
+    },
+  };
+  await ingest(db.pool, [ev('wf', 1), ev('wf', 2), ev('wf', 3), ev('wf-other', 1)]);
+  const { worker } = testWorker(db.pool, [h]);
+  await worker.drain();
+  const r = await db.pool.query(`select event_id from t_effects where key like 'wf%' order by event_id`);
+  assert.deepEqual(r.rows.map((x) => x.event_id), ['wf-1', 'wf-3', 'wf-other-1']);
+  const dl = await listDeadLetters(db.pool, { key: 'wf' });
+  assert.deepEqual(dl.map((d) => d.eventId), ['wf-2']);
+});
