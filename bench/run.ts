@@ -27,7 +27,7 @@ import { incomingEvent } from './events.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
 import {
   adminQuery, cpuBusy, cpuSnapshot, cpuUse, createDatabase, dbName, dropDatabase, machine, peakRssMiB, reachable, round, runToEnd, sleep,
-  spawnReady, summarize, withDb, type Child, type CpuUse, type LatencySummary,
+  spawnReady, summarize, type Child, type CpuUse, type LatencySummary,
 } from './lib.ts';
 
 const here = import.meta.dirname;

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from './platform/config.ts';
 import { openDatabase, redactUrl, type Database } from './platform/db.ts';
-import { migrate, migrationStatus } from './platform/migrate.ts';
+import { loadMigrations, migrate, migrationStatus } from './platform/migrate.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
@@ -95,10 +95,11 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   await backlog.sample();
   backlog.start();
 
+  const migrationFiles = loadMigrations(); // read once: readiness probes come every few seconds
   const readiness = async () => {
     const checks: Record<string, ReadinessCheck> = {};
     try {
-      const st = await migrationStatus(db.pool);
+      const st = await migrationStatus(db.pool, undefined, migrationFiles);
       checks.database = { ok: true };
       checks.migrations = st.pending.length ? { ok: false, detail: `${st.pending.length} pending` } : { ok: true };
     } catch (e) {

@@ -45,8 +45,8 @@ async function ensureTable(c: pg.ClientBase | pg.Pool): Promise<void> {
     version integer primary key, name text not null, checksum text not null, applied_at timestamptz not null default now())`);
 }
 
-export async function migrationStatus(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<MigrationStatus> {
-  const files = loadMigrations(dir);
+/** `files` defaults to reading `dir`; a caller that checks often (readiness) passes them once read. */
+export async function migrationStatus(pool: pg.Pool, dir = MIGRATIONS_DIR, files: Migration[] = loadMigrations(dir)): Promise<MigrationStatus> {
   const exists = await pool.query(`select to_regclass('hub_migrations') is not null as ok`);
   const applied = exists.rows[0].ok
     ? (await pool.query<{ version: number; name: string; checksum: string }>('select version, name, checksum from hub_migrations order by version')).rows
