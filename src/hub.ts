@@ -20,6 +20,7 @@ import { builtinHandlers } from './pipeline/handlers/index.ts';
 import type { Handler } from './pipeline/types.ts';
 import { buildServer } from './api/server.ts';
 import type { ReadinessCheck } from './api/context.ts';
+import { loadKeyring, type Keyring } from './security/keyring.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -28,6 +29,7 @@ export interface Hub {
   db: Database;
   clock: Clock;
   instanceId: string;
+  keyring: Keyring;
   worker: Worker | undefined;
   relay: OutboxRelay | undefined;
   backlog: BacklogMonitor;
@@ -52,6 +54,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
   const metrics = createMetrics();
   const clock = opts.clock ?? systemClock;
+  const keyring = loadKeyring(config);
   const db = await openDatabase(config, log);
   log.info({ database: redactUrl(db.url), embedded: db.embedded }, 'database ready');
   try {
@@ -110,7 +113,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   };
 
   const committer = new GroupCommitter(db.pool);
-  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, readiness, ingest: (events) => committer.submit(events) });
+  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness, ingest: (events) => committer.submit(events) });
   let url: string;
   try {
     url = await server.listen({ port: config.port, host: config.host });
@@ -125,7 +128,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   let stopped = false;
   return {
-    config, log, metrics, db, clock, instanceId, worker, relay, backlog, server, url, readiness,
+    config, log, metrics, db, clock, instanceId, keyring, worker, relay, backlog, server, url, readiness,
     async stop() {
       if (stopped) return;
       stopped = true;

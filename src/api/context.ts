@@ -6,6 +6,8 @@ import type { Metrics } from '../platform/metrics.ts';
 import type { BacklogMonitor } from '../pipeline/backlog.ts';
 import type { IngestOutcome } from '../pipeline/inbox.ts';
 import type { IncomingEvent } from '../pipeline/types.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Keyring } from '../security/keyring.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -19,6 +21,9 @@ export interface ApiContext {
   metrics: Metrics;
   backlog: BacklogMonitor;
   instanceId: string;
+  /** master keys that open stored secrets */
+  keyring: Keyring;
+  clock: Clock;
   /** stores a request's events durably (the hub passes its group committer); default: one transaction per request */
   ingest?: (events: IncomingEvent[]) => Promise<IngestOutcome[]>;
   /** database reachable, migrations applied, workers running */

@@ -9,13 +9,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CloudEventEnvelope } from '../domain/index.ts';
 import { BATCH_MEDIA_TYPE, STRUCTURED_MEDIA_TYPE } from './cloudevents.ts';
 import { PROBLEM_MEDIA_TYPE } from './problem.ts';
+import type { RouteAuth } from './principal.ts';
 
-const StringEnum = <const T extends readonly string[]>(values: T, o: { description?: string; default?: T[number] } = {}) =>
+export const StringEnum = <const T extends readonly string[]>(values: T, o: { description?: string; default?: T[number] } = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...o });
-const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const Serial = (description?: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...(description ? { description } : {}) });
-const Text = (description?: string) => Type.String({ minLength: 1, maxLength: 2048, ...(description ? { description } : {}) });
+export const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
+export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+export const Serial = (description?: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...(description ? { description } : {}) });
+export const Text = (description?: string) => Type.String({ minLength: 1, maxLength: 2048, ...(description ? { description } : {}) });
 
 // ----------------------------------------------------------------------------- shared
 
@@ -39,7 +40,7 @@ export const Problem = Type.Object(
 );
 
 /** Problem responses of a route, by status (`4xx`/`5xx` cover the rest). */
-function problems(statuses: Record<string, string>) {
+export function problems(statuses: Record<string, string>) {
   const out: Record<string, { description: string; content: Record<string, { schema: TSchema }> }> = {};
   for (const [status, description] of Object.entries({ ...statuses, '4xx': 'client error', '5xx': 'server error' })) {
     out[status] = { description, content: { [PROBLEM_MEDIA_TYPE]: { schema: Problem } } };
@@ -47,7 +48,7 @@ function problems(statuses: Record<string, string>) {
   return out;
 }
 
-const Pagination = {
+export const Pagination = {
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'page size' }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'opaque cursor from the previous page (nextCursor)' })),
 };
@@ -274,8 +275,10 @@ const ceHeader = (description: string) => Type.Optional(Type.String({ descriptio
 // ----------------------------------------------------------------------------- routes
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
+  /** who may call it (enforced by auth.ts; the authorization matrix test is generated from it) */
+  config: { auth: RouteAuth };
   schema: {
     operationId: string;
     summary: string;
@@ -289,12 +292,13 @@ export interface RouteSpec {
   };
 }
 
-const route = <S extends RouteSpec>(r: S): S => r;
+export const route = <S extends RouteSpec>(r: S): S => r;
 
 export const ROUTES = {
   postEvents: route({
     method: 'POST',
     url: '/v1/events',
+    config: { auth: { kind: 'domain', access: 'write' } },
     schema: {
       operationId: 'postEvents',
       summary: 'Ingest CloudEvents (structured, binary or batch)',
@@ -336,6 +340,7 @@ export const ROUTES = {
   getEvent: route({
     method: 'GET',
     url: '/v1/events/:id',
+    config: { auth: { kind: 'domain', access: 'read' } },
     schema: {
       operationId: 'getEvent',
       summary: 'An event with its processing history',
@@ -348,6 +353,7 @@ export const ROUTES = {
   findXrefs: route({
     method: 'GET',
     url: '/v1/xref',
+    config: { auth: { kind: 'domain', access: 'read' } },
     schema: {
       operationId: 'findXrefs',
       summary: 'The cross-reference registry: which canonical id a system id names, or every system id of a canonical id',
@@ -367,6 +373,7 @@ export const ROUTES = {
   getTimeline: route({
     method: 'GET',
     url: '/v1/timeline/:key',
+    config: { auth: { kind: 'domain', access: 'read' } },
     schema: {
       operationId: 'getTimeline',
       summary: 'Everything that happened to one business key, in occurrence order',
@@ -379,6 +386,7 @@ export const ROUTES = {
   listDeadLetters: route({
     method: 'GET',
     url: '/v1/dead-letters',
+    config: { auth: { kind: 'scope', scope: 'exceptions:read' } },
     schema: {
       operationId: 'listDeadLetters',
       summary: 'Dead letters, filtered, oldest first',
@@ -390,6 +398,7 @@ export const ROUTES = {
   getDeadLetter: route({
     method: 'GET',
     url: '/v1/dead-letters/:id',
+    config: { auth: { kind: 'scope', scope: 'exceptions:read' } },
     schema: {
       operationId: 'getDeadLetter',
       summary: 'One dead letter with its payload',
@@ -401,6 +410,7 @@ export const ROUTES = {
   replayDeadLetters: route({
     method: 'POST',
     url: '/v1/dead-letters/replay',
+    config: { auth: { kind: 'scope', scope: 'exceptions:write' } },
     schema: {
       operationId: 'replayDeadLetters',
       summary: 'Replay one, a filtered set or a time range of open dead letters',
@@ -412,6 +422,7 @@ export const ROUTES = {
   getReplay: route({
     method: 'GET',
     url: '/v1/replays/:id',
+    config: { auth: { kind: 'scope', scope: 'exceptions:read' } },
     schema: {
       operationId: 'getReplay',
       summary: 'Progress of a replay',
@@ -423,6 +434,7 @@ export const ROUTES = {
   healthz: route({
     method: 'GET',
     url: '/healthz',
+    config: { auth: { kind: 'public' } },
     schema: {
       operationId: 'healthz',
       summary: 'Liveness: 200 while the process serves HTTP',
@@ -433,6 +445,7 @@ export const ROUTES = {
   readyz: route({
     method: 'GET',
     url: '/readyz',
+    config: { auth: { kind: 'public' } },
     schema: {
       operationId: 'readyz',
       summary: 'Readiness: database reachable, migrations applied, workers running',
@@ -443,6 +456,7 @@ export const ROUTES = {
   metrics: route({
     method: 'GET',
     url: '/metrics',
+    config: { auth: { kind: 'public' } },
     schema: {
       operationId: 'metrics',
       summary: 'Prometheus metrics (text exposition format)',
@@ -453,6 +467,7 @@ export const ROUTES = {
   openapi: route({
     method: 'GET',
     url: '/openapi.json',
+    config: { auth: { kind: 'public' } },
     schema: {
       operationId: 'openapi',
       summary: 'This OpenAPI 3.1 document',

@@ -107,6 +107,29 @@ export class UnavailableError extends TransientError {
   }
 }
 
+/** No credential, or one that is not (or no longer) valid: HTTP 401. */
+export class UnauthenticatedError extends PermanentError {
+  constructor(code: string, message: string) {
+    super({ code, message, status: 401 });
+  }
+}
+
+/** A valid credential without the right to do this: HTTP 403, naming what is missing. */
+export class ForbiddenError extends PermanentError {
+  readonly missingScope: string | undefined;
+  constructor(code: string, message: string, missingScope?: string) {
+    super({ code, message, status: 403, issues: missingScope ? [{ path: 'scope', message: `requires ${missingScope}` }] : [] });
+    this.missingScope = missingScope;
+  }
+}
+
+/** A client went over its request rate: HTTP 429 with Retry-After. */
+export class RateLimitedError extends TransientError {
+  constructor(message: string, retryAfterMs: number) {
+    super({ code: 'rate_limited', message, status: 429, retryAfterMs });
+  }
+}
+
 /** Configuration that cannot be used; names the key. */
 export class ConfigError extends PermanentError {
   readonly key: string;

@@ -41,6 +41,7 @@
 export * from './errors.ts';
 export * from './primitives.ts';
 export * from './model.ts';
+export * from './scopes.ts';
 export {
   CATALOGUE_VERSION,
   DISCREPANCY_KINDS,

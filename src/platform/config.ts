@@ -68,6 +68,77 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    security: Type.Object(
+      {
+        masterKeyFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'File holding the 32-byte master key (base64) that wraps the data keys of stored secrets (env HUB_MASTER_KEY_FILE). HUB_MASTER_KEY (base64) takes precedence; when neither is set one is generated under dataDir/master.key. Older keys for rotation: HUB_MASTER_KEY_PREVIOUS (comma-separated base64).',
+          }),
+        ),
+        tokenCacheSeconds: Int({ default: 5, minimum: 0, maximum: 300, description: 'How long a verified bearer token is cached per process; a revocation on another process takes effect within this time.' }),
+        credentialOverlapSeconds: Int({ default: 86400, minimum: 0, description: 'After a rotation, the previous client token or secret version stays valid this long.' }),
+        accessTokenTtlSeconds: Int({ default: 900, minimum: 60, maximum: 86400, description: 'Lifetime of OAuth2 access tokens (JWT) from POST /oauth/token.' }),
+        signingKeyRotationHours: Int({ default: 24, minimum: 1, description: 'A new JWT signing key is created this often; the previous stays in the JWKS until its tokens have expired.' }),
+        trustProxy: Type.Boolean({ default: false, description: 'Take the client address from X-Forwarded-For (only behind a reverse proxy you control); used by partner IP allow-lists and the security log.' }),
+        rateLimit: Type.Object(
+          {
+            perSecond: Int({ default: 50, minimum: 1, description: 'Default sustained requests per second per API client (token bucket refill); a client may have its own.' }),
+            burst: Int({ default: 100, minimum: 1, description: 'Default bucket size: requests a client may make at once.' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    webhooks: Type.Object(
+      {
+        toleranceSeconds: Int({ default: 300, minimum: 1, description: 'Inbound webhook timestamps further than this from now (past or future) are rejected.' }),
+        maxBodyBytes: Int({ default: 1048576, minimum: 64, description: 'Largest inbound webhook body.' }),
+        partners: Type.Record(
+          Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
+          Type.Object(
+            {
+              tenant: Type.String({ default: 'default', description: 'Tenant the partner\'s webhooks belong to.' }),
+              scheme: Type.Union([Type.Literal('standard'), Type.Literal('hmac-sha256-hex')], {
+                default: 'standard',
+                description: 'standard: Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature); hmac-sha256-hex: hex HMAC-SHA256 of the body in signatureHeader.',
+              }),
+              secret: Type.String({ minLength: 1, description: 'Name of the stored secret (logistics-hub secrets set) holding the signing secret(s).' }),
+              signatureHeader: Type.String({ default: 'x-hmac-signature', description: 'hmac-sha256-hex: header carrying the signature.' }),
+              idHeader: Type.Optional(Type.String({ description: 'hmac-sha256-hex: header carrying a unique delivery id (default: the SHA-256 of the body).' })),
+              timestampHeader: Type.Optional(Type.String({ description: 'hmac-sha256-hex: header carrying a Unix timestamp to check against the tolerance (none when unset).' })),
+              allowIps: Type.Array(Type.String(), { default: [], description: 'Source addresses or CIDR ranges allowed to call; empty allows any.' }),
+              toleranceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Overrides webhooks.toleranceSeconds.' })),
+              maxBodyBytes: Type.Optional(Type.Integer({ minimum: 64, description: 'Overrides webhooks.maxBodyBytes.' })),
+              mapper: Type.String({ default: 'cloudevents', description: 'How the body becomes canonical events (cloudevents: a CloudEvent or a batch of them).' }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {}, description: 'Partners that call POST /v1/webhooks/{partner}, by name.' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    subscriptions: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Deliver to outbound subscriptions from this process.' }),
+        timeoutMs: Int({ default: 15000, minimum: 100, description: 'Timeout of one delivery attempt.' }),
+        concurrency: Int({ default: 4, minimum: 1, maximum: 64, description: 'Deliveries in flight per process.' }),
+        pollMs: Int({ default: 1000, minimum: 10, description: 'How often due deliveries are looked for.' }),
+        disableAfterHours: Int({ default: 120, minimum: 1, description: 'An endpoint whose deliveries have all failed for this long is disabled and its owner notified.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    retention: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Run the personal-data retention job in this process.' }),
+        piiDays: Int({ default: 90, minimum: 1, description: 'Personal data in stored payloads is anonymised after this many days (env HUB_PII_DAYS).' }),
+        intervalMinutes: Int({ default: 60, minimum: 1, description: 'How often the retention job runs.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -86,6 +157,8 @@ export const ENV_KEYS: Record<string, { key: string; type: 'string' | 'integer' 
   HUB_WORKERS: { key: 'pipeline.enabled', type: 'boolean' },
   HUB_CONCURRENCY: { key: 'pipeline.concurrency', type: 'integer' },
   NATS_URL: { key: 'nats.url', type: 'string' },
+  HUB_MASTER_KEY_FILE: { key: 'security.masterKeyFile', type: 'string' },
+  HUB_PII_DAYS: { key: 'retention.piiDays', type: 'integer' },
 };
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

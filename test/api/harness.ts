@@ -13,6 +13,11 @@ import type { Logger } from '../../src/platform/logger.ts';
 import { EXAMPLE_EVENT_DATA } from '../../src/domain/examples.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import { silent } from '../helpers/pipeline.ts';
+import { Keyring } from '../../src/security/keyring.ts';
+import { systemClock } from '../../src/platform/clock.ts';
+
+/** A fixed test master key (never used outside tests). */
+export const TEST_KEYRING = new Keyring([Buffer.alloc(32, 7)], 'test');
 
 export interface Api {
   url: string;
@@ -43,6 +48,8 @@ export async function startApi(o: ApiOptions = {}): Promise<Api> {
     metrics,
     backlog,
     instanceId: 'api-test',
+    keyring: TEST_KEYRING,
+    clock: systemClock,
     readiness: o.readiness ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,0 +1,186 @@
+/**
+ * The audit trail: an append-only log of every state change of a business object and
+ * every administrative action, hash-chained per tenant. Each entry's hash covers the
+ * previous entry's hash and the entry's own canonical fields, so altering, removing or
+ * inserting an entry breaks the chain at that point; the head row (hub_audit_heads)
+ * catches entries removed from the end.
+ *
+ * Appending locks the tenant's head row until the surrounding transaction commits, so
+ * entries chain in commit order and an entry exists exactly when its change does.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Queryable } from '../platform/db.ts';
+
+export interface AuditEntryInput {
+  tenantId: string;
+  /** who: client:<id>, cli:<os user>, event:<source>, system:<job> */
+  actor: string;
+  /** what, dotted: client.created, secret.rotated, order.state_changed, retention.ran... */
+  action: string;
+  objectType: string;
+  objectId: string;
+  /** the object before and after; only their digests are stored */
+  before?: unknown;
+  after?: unknown;
+  /** small, non-personal facts worth keeping in clear (counts, scopes, ids) */
+  details?: Record<string, unknown>;
+  at?: Date;
+}
+
+export interface AuditEntry {
+  seq: number;
+  tenantId: string;
+  at: Date;
+  actor: string;
+  action: string;
+  objectType: string;
+  objectId: string;
+  beforeDigest: string | null;
+  afterDigest: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level: the same value always gives the same text. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return '[' + v.map((x) => canonicalJson(x === undefined ? null : x)).join(',') + ']';
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  const o = v as Record<string, unknown>;
+  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}';
+}
+
+export function digestOf(v: unknown): string | null {
+  return v === undefined ? null : 'sha256:' + createHash('sha256').update(canonicalJson(v)).digest('hex');
+}
+
+export function genesisHash(tenantId: string): string {
+  return createHash('sha256').update(`odoo-logistics-hub audit genesis\0${tenantId}`).digest('hex');
+}
+
+export function entryHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHash'>): string {
+  const body = canonicalJson([e.seq, e.tenantId, e.at.toISOString(), e.actor, e.action, e.objectType, e.objectId, e.beforeDigest, e.afterDigest, e.details]);
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+}
+
+/** Appends one entry. Call inside the transaction that makes the change it records. */
+export async function appendAudit(tx: Queryable, input: AuditEntryInput): Promise<AuditEntry> {
+  await tx.query(`insert into hub_audit_heads (tenant_id, last_seq, last_hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [input.tenantId, genesisHash(input.tenantId)]);
+  const head = await tx.query<{ last_hash: string }>(`select last_hash from hub_audit_heads where tenant_id = $1 for update`, [input.tenantId]);
+  // the number is drawn only once the head is locked, so numbers follow the chain
+  const next = await tx.query<{ seq: number }>(`select nextval(pg_get_serial_sequence('hub_audit', 'seq')) as seq`);
+  const prevHash = head.rows[0]!.last_hash;
+  const e: Omit<AuditEntry, 'hash' | 'prevHash'> = {
+    seq: Number(next.rows[0]!.seq),
+    tenantId: input.tenantId,
+    at: new Date((input.at ?? new Date()).getTime()),
+    actor: input.actor,
+    action: input.action,
+    objectType: input.objectType,
+    objectId: input.objectId,
+    beforeDigest: digestOf(input.before),
+    afterDigest: digestOf(input.after),
+    details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
+  };
+  const hash = entryHash(prevHash, e);
+  await tx.query(
+    `insert into hub_audit (seq, tenant_id, at, actor, action, object_type, object_id, before_digest, after_digest, details, prev_hash, hash)
+     overriding system value values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [e.seq, e.tenantId, e.at, e.actor, e.action, e.objectType, e.objectId, e.beforeDigest, e.afterDigest, JSON.stringify(e.details), prevHash, hash],
+  );
+  await tx.query(`update hub_audit_heads set last_seq = $2, last_hash = $3 where tenant_id = $1`, [e.tenantId, e.seq, hash]);
+  return { ...e, prevHash, hash };
+}
+
+/** Appends in a transaction of its own (admin actions that change nothing else in the database). */
+export async function audit(pool: pg.Pool, input: AuditEntryInput): Promise<AuditEntry> {
+  const c = await pool.connect();
+  try {
+    await c.query('begin');
+    const e = await appendAudit(c, input);
+    await c.query('commit');
+    return e;
+  } catch (err) {
+    await c.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+export function rowToAudit(r: Record<string, unknown>): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    tenantId: r.tenant_id as string,
+    at: r.at as Date,
+    actor: r.actor as string,
+    action: r.action as string,
+    objectType: r.object_type as string,
+    objectId: r.object_id as string,
+    beforeDigest: (r.before_digest as string | null) ?? null,
+    afterDigest: (r.after_digest as string | null) ?? null,
+    details: (r.details as Record<string, unknown>) ?? {},
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}
+
+export interface ChainBreak {
+  tenantId: string;
+  /** the first entry that does not verify (for a truncated tail: the head's last seq) */
+  seq: number;
+  reason: string;
+}
+
+export interface VerifyResult {
+  tenants: { tenantId: string; entries: number; lastSeq: number }[];
+  broken: ChainBreak | undefined;
+}
+
+/** Recomputes every tenant's chain (or one tenant's) and names the first broken link. */
+export async function verifyAudit(db: Queryable, opts: { tenantId?: string; pageSize?: number; onProgress?: (checked: number) => void } = {}): Promise<VerifyResult> {
+  const pageSize = opts.pageSize ?? 5000;
+  const tenants = opts.tenantId
+    ? [opts.tenantId]
+    : (await db.query<{ tenant_id: string }>(`select tenant_id from hub_audit_heads union select distinct tenant_id from hub_audit order by 1`)).rows.map((r) => r.tenant_id);
+  const out: VerifyResult = { tenants: [], broken: undefined };
+  let checked = 0;
+  for (const tenantId of tenants) {
+    let prevHash = genesisHash(tenantId);
+    let lastSeq = 0;
+    let entries = 0;
+    for (;;) {
+      const page = await db.query(`select * from hub_audit where tenant_id = $1 and seq > $2 order by seq limit $3`, [tenantId, lastSeq, pageSize]);
+      for (const r of page.rows) {
+        const e = rowToAudit(r);
+        if (e.prevHash !== prevHash) {
+          out.broken = { tenantId, seq: e.seq, reason: `entry ${e.seq} does not follow entry ${lastSeq || '(start)'}: its previous-hash is not that entry's hash (an entry before it was removed, inserted or altered)` };
+          return out;
+        }
+        if (entryHash(prevHash, e) !== e.hash) {
+          out.broken = { tenantId, seq: e.seq, reason: `entry ${e.seq} was altered: its content does not match its hash` };
+          return out;
+        }
+        prevHash = e.hash;
+        lastSeq = e.seq;
+        entries++;
+      }
+      checked += page.rows.length;
+      opts.onProgress?.(checked);
+      if (page.rows.length < pageSize) break;
+    }
+    const head = (await db.query<{ last_seq: number; last_hash: string }>(`select last_seq, last_hash from hub_audit_heads where tenant_id = $1`, [tenantId])).rows[0];
+    if (head && (Number(head.last_seq) !== lastSeq || head.last_hash !== prevHash)) {
+      out.broken = { tenantId, seq: Number(head.last_seq), reason: `the chain ends at entry ${lastSeq || '(none)'} but the head records entry ${head.last_seq}: entries were removed from the end` };
+      return out;
+    }
+    if (!head && entries > 0) {
+      out.broken = { tenantId, seq: lastSeq, reason: 'the chain has no head record (it was removed)' };
+      return out;
+    }
+    out.tenants.push({ tenantId, entries, lastSeq });
+  }
+  return out;
+}
