@@ -128,6 +128,11 @@ export const ConfigSchema = Type.Object(
         concurrency: Int({ default: 4, minimum: 1, maximum: 64, description: 'Deliveries in flight per process.' }),
         pollMs: Int({ default: 1000, minimum: 10, description: 'How often due deliveries are looked for.' }),
         disableAfterHours: Int({ default: 120, minimum: 1, description: 'An endpoint whose deliveries have all failed for this long is disabled and its owner notified.' }),
+        allowHttp: Type.Boolean({ default: false, description: 'Allow endpoints over plain http:// (otherwise https:// only).' }),
+        allowPrivateAddresses: Type.Boolean({
+          default: false,
+          description: 'Allow endpoints that resolve to loopback, private or link-local addresses (otherwise refused, so a subscription cannot reach into the hub\'s own network).',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
