@@ -4,11 +4,35 @@
  * document's header. Schemas with a `title` become components referenced by $ref.
  */
 import type { RouteSpec } from './schemas.ts';
+import type { RouteAuth } from './principal.ts';
 
 export interface CollectedRoute {
   method: string;
   url: string;
   schema: RouteSpec['schema'];
+  auth?: RouteAuth | undefined;
+}
+
+/** The OpenAPI security requirement of a route's auth. */
+function security(auth: RouteAuth | undefined): Json[] | undefined {
+  if (!auth) return undefined;
+  if (auth.kind === 'public' || auth.kind === 'signature') return [];
+  const scopes = auth.kind === 'scope' ? [auth.scope] : [];
+  return [{ bearerToken: [] }, { oauth2: scopes }];
+}
+
+function authNote(auth: RouteAuth | undefined): string {
+  if (!auth) return '';
+  switch (auth.kind) {
+    case 'public':
+      return '';
+    case 'signature':
+      return '\n\nAuthenticated by the partner\'s webhook signature, not by a bearer token.';
+    case 'scope':
+      return `\n\nRequires the scope \`${auth.scope}\`.`;
+    case 'domain':
+      return `\n\nRequires \`<domain>:${auth.access}\` for the domain of each event type involved (orders, warehouse, tracking, fleet, billing, procurement, exceptions, admin); personal data is masked without \`pii:read\`.`;
+  }
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -92,8 +116,9 @@ export function buildOpenApi(routes: CollectedRoute[], info: { title: string; ve
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       operationId: s.operationId,
       summary: s.summary,
-      ...(s.description ? { description: s.description } : {}),
+      ...(s.description || authNote(r.auth) ? { description: (s.description ?? s.summary) + authNote(r.auth) } : {}),
       tags: s.tags,
+      ...(security(r.auth) ? { security: security(r.auth)! } : {}),
       parameters: [...parameters(s.params, 'path', components), ...parameters(s.querystring, 'query', components), ...parameters(s.headers, 'header', components)],
       ...(body ? { requestBody: body } : {}),
       responses: responses(s.response, components),
@@ -105,6 +130,12 @@ export function buildOpenApi(routes: CollectedRoute[], info: { title: string; ve
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: [...tags].sort().map((name) => ({ name })),
     paths,
-    components: { schemas: components },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'an API client token (olh_...) or an access token from /oauth/token' },
+        oauth2: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: {} } } },
+      },
+    },
   };
 }

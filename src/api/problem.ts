@@ -140,6 +140,7 @@ export function toHubError(err: unknown): HubError {
 export function problemOf(err: HubError, instance: string, correlationId: string): Problem {
   const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
   return {
+    ...(err.extra ?? {}), // extension members never override the standard ones
     type: problemType(err.code),
     title: PROBLEM_TITLES[err.code] ?? STATUS_CODES[status] ?? 'Error',
     status,

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Static } from '@sinclair/typebox';
 import { getDeadLetter, type DeadLetter as PipelineDeadLetter } from '../pipeline/replay.ts';
 import { rowToEvent } from '../pipeline/types.ts';
+import { redactEventData } from '../domain/index.ts';
 import { conflict, notFound } from './errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { Attempt, BusinessException, DeadLetter, EventView, Lifecycle, TimelineEntry, Timeline } from './schemas.ts';
@@ -33,7 +34,18 @@ export function statusOf(handled: boolean, deadLetterStatus: string | null | und
   return lastOutcome === 'retry' ? 'retrying' : 'pending';
 }
 
-export function deadLetterView(d: PipelineDeadLetter, withPayload: boolean): Static<typeof DeadLetter> {
+/** Who reads: their tenant bounds every query; without pii:read personal data is masked. */
+export interface Viewer {
+  tenantId: string;
+  pii: boolean;
+}
+
+/** The event data as this viewer may see it. */
+export function dataFor(viewer: Viewer | undefined, type: string, data: unknown): unknown {
+  return viewer && !viewer.pii && data !== null && data !== undefined ? redactEventData(type, data) : data;
+}
+
+export function deadLetterView(d: PipelineDeadLetter, withPayload: boolean, viewer?: Viewer): Static<typeof DeadLetter> {
   return {
     id: d.id,
     tenant: d.tenantId,
@@ -50,7 +62,7 @@ export function deadLetterView(d: PipelineDeadLetter, withPayload: boolean): Sta
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
     replayCount: d.replayCount,
-    ...(withPayload ? { payload: d.payload ?? null } : {}),
+    ...(withPayload ? { payload: dataFor(viewer, d.type, d.payload ?? null) } : {}),
     links: { self: links.deadLetter(d.id), event: links.event(d.eventId, d.source) },
   };
 }
@@ -70,11 +82,11 @@ function attemptView(r: Record<string, unknown>): Static<typeof Attempt> {
 
 // ----------------------------------------------------------------------------- one event
 
-export async function eventView(db: pg.Pool, id: string, source: string | undefined): Promise<Static<typeof EventView>> {
+export async function eventView(db: pg.Pool, viewer: Viewer, id: string, source: string | undefined): Promise<Static<typeof EventView>> {
   const found = await db.query(
-    `select e.*, k.cursor as key_cursor from hub_events e left join hub_keys k on k.key = e.key
-     where e.id = $1 ${source === undefined ? '' : 'and e.source = $2'} order by e.seq limit 11`,
-    source === undefined ? [id] : [id, source],
+    `select e.*, k.cursor as key_cursor from hub_events e left join hub_keys k on k.tenant_id = e.tenant_id and k.key = e.key
+     where e.tenant_id = $1 and e.id = $2 ${source === undefined ? '' : 'and e.source = $3'} order by e.seq limit 11`,
+    source === undefined ? [viewer.tenantId, id] : [viewer.tenantId, id, source],
   );
   if (found.rowCount === 0) throw notFound('event.not_found', `no event with id ${JSON.stringify(id)}${source === undefined ? '' : ` from source ${JSON.stringify(source)}`}`);
   if (found.rows.length > 1) {
@@ -90,7 +102,7 @@ export async function eventView(db: pg.Pool, id: string, source: string | undefi
     db.query(`select * from hub_attempts where event_seq = $1 order by id`, [e.seq]),
     db.query<{ id: number }>(`select id from hub_dead_letters where event_seq = $1`, [e.seq]),
   ]);
-  const deadLetter = dl.rows[0] ? await getDeadLetter(db, dl.rows[0].id) : undefined;
+  const deadLetter = dl.rows[0] ? await getDeadLetter(db, dl.rows[0].id, viewer.tenantId) : undefined;
   const history = attempts.rows.map(attemptView);
   const handled = row.key_cursor !== null && (row.key_cursor as number) >= e.seq;
   return {
@@ -104,7 +116,7 @@ export async function eventView(db: pg.Pool, id: string, source: string | undefi
       ...(e.time ? { time: iso(e.time) } : {}),
       ...(e.datacontenttype !== null ? { datacontenttype: e.datacontenttype } : {}),
       ...(e.dataschema !== null ? { dataschema: e.dataschema } : {}),
-      ...(e.data !== null ? { data: e.data } : {}),
+      ...(e.data !== null ? { data: dataFor(viewer, e.type, e.data) } : {}),
     },
     seq: e.seq,
     key: e.key,
@@ -141,9 +153,9 @@ function readPosition(cursor: string): TimelinePosition {
  * One key's events in occurrence order: the event time, or the receipt time for events
  * without one, then the inbox sequence. Keyset pagination on that order.
  */
-export async function timelineView(db: pg.Pool, key: string, limit: number, cursor: string | undefined): Promise<Static<typeof Timeline>> {
+export async function timelineView(db: pg.Pool, viewer: Viewer, key: string, limit: number, cursor: string | undefined): Promise<Static<typeof Timeline>> {
   const after = cursor === undefined ? undefined : readPosition(cursor);
-  const params: unknown[] = [key, limit + 1];
+  const params: unknown[] = [key, limit + 1, viewer.tenantId];
   if (after) params.push(after.t, after.s);
   const [events, lifecycle, exceptions] = await Promise.all([
     db.query(
@@ -152,19 +164,19 @@ export async function timelineView(db: pg.Pool, key: string, limit: number, curs
               k.cursor >= e.seq as handled, d.id as dead_letter_id, d.status as dead_letter_status,
               a.outcome as last_outcome, a.error_class, a.error_code, a.error_message, coalesce(a.attempts, 0)::int as attempts
        from hub_events e
-       join hub_keys k on k.key = e.key
+       join hub_keys k on k.tenant_id = e.tenant_id and k.key = e.key
        left join hub_dead_letters d on d.event_seq = e.seq
        left join lateral (
          select outcome, error_class, error_code, error_message, count(*) over () as attempts
          from hub_attempts where event_seq = e.seq order by id desc limit 1
        ) a on true
-       where e.key = $1 ${after ? `and (coalesce(e.occurred_at, e.received_at), e.seq) > ($3::timestamptz, $4::bigint)` : ''}
+       where e.tenant_id = $3 and e.key = $1 ${after ? `and (coalesce(e.occurred_at, e.received_at), e.seq) > ($4::timestamptz, $5::bigint)` : ''}
        order by coalesce(e.occurred_at, e.received_at), e.seq
        limit $2`,
       params,
     ),
-    db.query(`select kind, state, state_at, flags, updated_at from hub_lifecycles where key = $1 order by kind`, [key]),
-    db.query(`select * from hub_exceptions where key = $1 order by created_at, id limit 500`, [key]),
+    db.query(`select kind, state, state_at, flags, updated_at from hub_lifecycles where tenant_id = $2 and key = $1 order by kind`, [key, viewer.tenantId]),
+    db.query(`select * from hub_exceptions where tenant_id = $2 and key = $1 order by created_at, id limit 500`, [key, viewer.tenantId]),
   ]);
   if (!after && events.rowCount === 0 && lifecycle.rowCount === 0 && exceptions.rowCount === 0) {
     throw notFound('timeline.not_found', `nothing is known about the key ${JSON.stringify(key)}`);
@@ -211,4 +223,13 @@ export async function timelineView(db: pg.Pool, key: string, limit: number, curs
     nextCursor,
     links: { self, ...(nextCursor ? { next: `${self}?cursor=${nextCursor}&limit=${limit}` } : {}) },
   };
+}
+
+/** The domains of what is known about a key (its events' types, its lifecycles), to check read scopes. */
+export async function typesOfKey(db: pg.Pool, tenantId: string, key: string): Promise<{ types: string[]; lifecycles: string[] }> {
+  const [t, l] = await Promise.all([
+    db.query<{ type: string }>(`select distinct type from hub_events where tenant_id = $1 and key = $2`, [tenantId, key]),
+    db.query<{ kind: string }>(`select kind from hub_lifecycles where tenant_id = $1 and key = $2`, [tenantId, key]),
+  ]);
+  return { types: t.rows.map((r) => r.type), lifecycles: l.rows.map((r) => r.kind) };
 }

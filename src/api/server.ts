@@ -17,6 +17,11 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { queryRoutes } from './routes/queries.ts';
 import { operationRoutes } from './routes/operations.ts';
 import type { RouteSpec } from './schemas.ts';
+import type { RouteAuth } from './principal.ts';
+import { Authenticator, installAuth } from './auth.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { SigningKeys } from '../security/jwt.ts';
+import { logSecurityEvent } from '../security/security-log.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,6 +59,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: false, // answered as problem+json by the onRequest hook below
     requestIdHeader: false,
+    trustProxy: ctx.config.security.trustProxy,
     genReqId: (req: IncomingMessage) => correlationIdOf(req.headers['x-correlation-id']),
     // unknown properties are errors, never silently dropped (a typo in a replay filter must not widen it)
     ajv: { customOptions: { removeAdditional: false } },
@@ -75,7 +81,9 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const routes: CollectedRoute[] = [];
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    for (const method of methods) if (method !== 'HEAD' && r.schema) routes.push({ method, url: r.url, schema: r.schema as RouteSpec['schema'] });
+    const auth = (r.config as { auth?: RouteAuth } | undefined)?.auth;
+    if (r.schema && !auth && !r.url.startsWith('*')) throw new Error(`route ${r.url} declares no auth (config.auth)`);
+    for (const method of methods) if (method !== 'HEAD' && r.schema) routes.push({ method, url: r.url, schema: r.schema as RouteSpec['schema'], auth });
   });
   let openapi: string | undefined;
   const openapiDocument = () =>
@@ -98,6 +106,17 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     reply.header('X-Correlation-Id', request.correlationId);
     if (closing) throw shuttingDown();
   });
+
+  const signingKeys = new SigningKeys({
+    pool: ctx.pool, keyring: ctx.keyring, clock: ctx.clock,
+    rotationHours: ctx.config.security.signingKeyRotationHours, accessTokenTtlSeconds: ctx.config.security.accessTokenTtlSeconds,
+  });
+  const auth = new Authenticator({
+    pool: ctx.pool, clock: ctx.clock, log: ctx.log, signingKeys,
+    tokenCacheSeconds: ctx.config.security.tokenCacheSeconds, rateLimit: ctx.config.security.rateLimit,
+    securityLog: (e) => logSecurityEvent(ctx.pool, e),
+  });
+  installAuth(app, auth); // after the correlation id, before everything else
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -123,5 +142,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(ingestRoutes, { ctx });
   await app.register(queryRoutes, { ctx });
   await app.register(operationRoutes, { ctx, openapi: openapiDocument });
+  await app.register(adminRoutes, { ctx, auth, signingKeys });
   return app;
 }

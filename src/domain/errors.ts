@@ -31,6 +31,8 @@ export interface HubErrorOptions {
   issues?: FieldIssue[];
   /** index of the offending item in a batch */
   index?: number;
+  /** further members of the problem document (e.g. OAuth2's `error`) */
+  extra?: Record<string, string | number | boolean>;
 }
 
 export class HubError extends Error {
@@ -40,6 +42,7 @@ export class HubError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly issues: FieldIssue[];
   readonly index: number | undefined;
+  readonly extra: Record<string, string | number | boolean> | undefined;
 
   constructor(o: HubErrorOptions) {
     super(o.message, o.cause === undefined ? undefined : { cause: o.cause });
@@ -50,6 +53,7 @@ export class HubError extends Error {
     this.retryAfterMs = o.retryAfterMs;
     this.issues = o.issues ?? [];
     this.index = o.index;
+    this.extra = o.extra;
   }
 
   get retryable(): boolean {

@@ -44,6 +44,12 @@ export function domainOfEventType(type: string): ScopeDomain | undefined {
   return DOMAIN_BY_ENTITY[type.split('.')[0]!];
 }
 
+/** The domain of an entity (xref entries) or a lifecycle kind; admin for anything else. */
+export function domainOfEntity(entity: string): ScopeDomain {
+  if (entity === 'procurement') return 'procurement';
+  return DOMAIN_BY_ENTITY[entity] ?? 'admin';
+}
+
 /** Every catalogue type has a domain (checked by a test so a new entity cannot slip through). */
 export const UNMAPPED_EVENT_TYPES: readonly string[] = EVENT_TYPES.filter((t) => domainOfEventType(t.type) === undefined).map((t) => t.type);
 

@@ -46,21 +46,20 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
   const firstIndex = new Map<string, number>();
   const unique: IncomingEvent[] = [];
   for (const e of events) {
-    const ident = e.source + '\u0000' + e.id;
+    const ident = e.tenantId + '\u0000' + e.source + '\u0000' + e.id;
     if (!firstIndex.has(ident)) {
       firstIndex.set(ident, unique.length);
       unique.push(e);
     }
   }
-  const keyTenant = new Map<string, string>();
-  for (const e of unique) if (!keyTenant.has(e.key)) keyTenant.set(e.key, e.tenantId);
-  const keys = [...keyTenant.keys()].sort();
+  // (tenant, key) pairs in one global order, so concurrent batches lock them without deadlock
+  const pairs = [...new Set(unique.map((e) => e.tenantId + '\u0000' + e.key))].sort().map((p) => p.split('\u0000') as [string, string]);
 
   await c.query(
-    `insert into hub_keys (key, tenant_id)
-     select k, t from unnest($1::text[], $2::text[]) with ordinality as u(k, t, o) order by o
-     on conflict (key) do update set pending = hub_keys.pending`,
-    [keys, keys.map((k) => keyTenant.get(k)!)],
+    `insert into hub_keys (tenant_id, key)
+     select t, k from unnest($1::text[], $2::text[]) with ordinality as u(t, k, o) order by o
+     on conflict (tenant_id, key) do update set pending = hub_keys.pending`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   );
 
   const cols = {
@@ -84,35 +83,37 @@ async function ingestInTx(c: pg.PoolClient, events: IncomingEvent[]): Promise<In
     cols.ext.push(JSON.stringify(e.extensions ?? {}));
     cols.corr.push(e.correlationId ?? null);
   }
-  const inserted = await c.query<{ seq: number; source: string; id: string }>(
+  const inserted = await c.query<{ seq: number; tenant_id: string; source: string; id: string }>(
     `with ins as (
        insert into hub_events (tenant_id, source, id, type, specversion, subject, key, time, occurred_at, datacontenttype, dataschema, data, extensions, correlation_id)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $14::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
-       on conflict (source, id) do nothing
-       returning seq, source, id, key
+       on conflict (tenant_id, source, id) do nothing
+       returning seq, tenant_id, source, id, key
      ), counted as (
        update hub_keys k set pending = k.pending + n.cnt, head_seq = coalesce(k.head_seq, n.first)
-       from (select key, count(*)::int as cnt, min(seq) as first from ins group by key) n
-       where k.key = n.key
+       from (select tenant_id, key, count(*)::int as cnt, min(seq) as first from ins group by tenant_id, key) n
+       where k.tenant_id = n.tenant_id and k.key = n.key
      )
-     select seq, source, id from ins`,
+     select seq, tenant_id, source, id from ins`,
     [cols.tenant, cols.source, cols.id, cols.type, cols.spec, cols.subject, cols.key, cols.time, cols.dct, cols.ds, cols.data, cols.ext, cols.corr, cols.occurred],
   );
+  const identOf = (r: { tenant_id: string; source: string; id: string }) => r.tenant_id + '\u0000' + r.source + '\u0000' + r.id;
   const seqOf = new Map<string, { seq: number; duplicate: boolean }>();
-  for (const r of inserted.rows) seqOf.set(r.source + '\u0000' + r.id, { seq: r.seq, duplicate: false });
+  for (const r of inserted.rows) seqOf.set(identOf(r), { seq: r.seq, duplicate: false });
   if (inserted.rowCount !== unique.length) {
-    const missing = unique.filter((e) => !seqOf.has(e.source + '\u0000' + e.id));
-    const existing = await c.query<{ seq: number; source: string; id: string }>(
-      `select e.seq, e.source, e.id from hub_events e join unnest($1::text[], $2::text[]) as u(s, i) on e.source = u.s and e.id = u.i`,
-      [missing.map((e) => e.source), missing.map((e) => e.id)],
+    const missing = unique.filter((e) => !seqOf.has(e.tenantId + '\u0000' + e.source + '\u0000' + e.id));
+    const existing = await c.query<{ seq: number; tenant_id: string; source: string; id: string }>(
+      `select e.seq, e.tenant_id, e.source, e.id from hub_events e
+         join unnest($1::text[], $2::text[], $3::text[]) as u(t, s, i) on e.tenant_id = u.t and e.source = u.s and e.id = u.i`,
+      [missing.map((e) => e.tenantId), missing.map((e) => e.source), missing.map((e) => e.id)],
     );
-    for (const r of existing.rows) seqOf.set(r.source + '\u0000' + r.id, { seq: r.seq, duplicate: true });
+    for (const r of existing.rows) seqOf.set(identOf(r), { seq: r.seq, duplicate: true });
   }
   if (inserted.rowCount) await c.query(`select pg_notify($1, '')`, [WORK_CHANNEL]);
 
   const seenInRequest = new Set<string>();
   return events.map((e) => {
-    const ident = e.source + '\u0000' + e.id;
+    const ident = e.tenantId + '\u0000' + e.source + '\u0000' + e.id;
     const s = seqOf.get(ident);
     if (!s) throw new Error(`event ${e.source} ${e.id} was neither stored nor found`);
     const dupInRequest = seenInRequest.has(ident);

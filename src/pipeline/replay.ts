@@ -5,6 +5,7 @@
  * reason. Progress is read from the request's dead letters.
  */
 import type pg from 'pg';
+import { appendAudit } from '../security/audit.ts';
 import { ValidationError } from '../domain/errors.ts';
 
 export interface DeadLetterFilter {
@@ -98,30 +99,45 @@ export async function listDeadLetters(
   return r.rows.map((x) => toDeadLetter(x, !!f.withPayload));
 }
 
-export async function getDeadLetter(db: pg.Pool, id: number): Promise<DeadLetter | undefined> {
-  const r = await db.query(`select d.*, e.id as event_id, e.data from hub_dead_letters d join hub_events e on e.seq = d.event_seq where d.id = $1`, [id]);
+/** One dead letter; with a tenant, only that tenant's. */
+export async function getDeadLetter(db: pg.Pool, id: number, tenantId?: string): Promise<DeadLetter | undefined> {
+  const r = await db.query(
+    `select d.*, e.id as event_id, e.data from hub_dead_letters d join hub_events e on e.seq = d.event_seq where d.id = $1 ${tenantId ? 'and d.tenant_id = $2' : ''}`,
+    tenantId ? [id, tenantId] : [id],
+  );
   return r.rows[0] ? toDeadLetter(r.rows[0], true) : undefined;
 }
 
 /** Marks the open dead letters matching the filter for replay; returns the request. */
 export async function requestReplay(db: pg.Pool, f: DeadLetterFilter, requestedBy: string): Promise<{ replayId: number; total: number }> {
-  const hasFilter = Object.values(f).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
+  // the tenant bounds a replay; it does not select anything by itself
+  const hasFilter = Object.entries(f).some(([k, v]) => k !== 'tenantId' && v !== undefined && !(Array.isArray(v) && v.length === 0));
   if (!hasFilter) throw new ValidationError('replay.filter_required', 'a replay needs a filter: ids, a type, key, source, error code or class, or a time range (from/to)');
   if (f.from && f.to && f.from >= f.to) throw new ValidationError('replay.bad_range', '"from" must be before "to"', [{ path: 'from', message: 'not before "to"' }]);
   const c = await db.connect();
   try {
     await c.query('begin');
-    const req = await c.query<{ id: number }>(`insert into hub_replays (requested_by, filter, total) values ($1, $2, 0) returning id`, [requestedBy, JSON.stringify(f)]);
+    const req = await c.query<{ id: number }>(`insert into hub_replays (requested_by, filter, total, tenant_id) values ($1, $2, 0, $3) returning id`, [
+      requestedBy, JSON.stringify(f), f.tenantId ?? 'default',
+    ]);
     const replayId = req.rows[0]!.id;
     const params: unknown[] = [];
     const w = where(f, 'open', params);
     params.push(replayId);
     const u = await c.query(
       `update hub_dead_letters d set status = 'replaying', replay_id = $${params.length}, updated_at = now()
-       from (select d.id from hub_dead_letters d ${w} for update skip locked) s where d.id = s.id`,
+       from (select d.id from hub_dead_letters d ${w} for update skip locked) s where d.id = s.id
+       returning d.tenant_id`,
       params,
     );
     const total = u.rowCount ?? 0;
+    // one audit entry per tenant whose dead letters it touches (an operator's replay may span tenants)
+    const perTenant = new Map<string, number>();
+    for (const row of u.rows) perTenant.set(row.tenant_id, (perTenant.get(row.tenant_id) ?? 0) + 1);
+    if (!perTenant.size) perTenant.set(f.tenantId ?? 'default', 0);
+    for (const [tenantId, n] of [...perTenant].sort()) {
+      await appendAudit(c, { tenantId, actor: requestedBy, action: 'replay.requested', objectType: 'replay', objectId: String(replayId), details: { selected: n, filter: JSON.parse(JSON.stringify(f)) } });
+    }
     await c.query(`update hub_replays set total = $2 where id = $1`, [replayId, total]);
     await c.query(`select pg_notify('hub_work', '')`);
     await c.query('commit');
@@ -143,14 +159,14 @@ export interface ReplayProgress {
   done: boolean;
 }
 
-export async function replayProgress(db: pg.Pool, replayId: number): Promise<ReplayProgress | undefined> {
+export async function replayProgress(db: pg.Pool, replayId: number, tenantId?: string): Promise<ReplayProgress | undefined> {
   const r = await db.query(
     `select r.total,
        count(*) filter (where d.status = 'replaying')::int as replaying,
        count(*) filter (where d.status = 'replayed')::int as replayed,
        count(*) filter (where d.status = 'open')::int as failed
-     from hub_replays r left join hub_dead_letters d on d.replay_id = r.id where r.id = $1 group by r.total`,
-    [replayId],
+     from hub_replays r left join hub_dead_letters d on d.replay_id = r.id where r.id = $1 ${tenantId ? 'and r.tenant_id = $2' : ''} group by r.total`,
+    tenantId ? [replayId, tenantId] : [replayId],
   );
   const row = r.rows[0];
   if (!row) return undefined;

@@ -56,12 +56,12 @@ export async function fireDueTimers(pool: pg.Pool, now: Date, limit = 500): Prom
 export async function scheduleTimer(db: pg.Pool | pg.PoolClient, t: TimerRequest): Promise<void> {
   await db.query(
     `insert into hub_timers (tenant_id, key, name, due_at, event_type, payload) values ($1, $2, $3, $4, $5, $6)
-     on conflict (key, name) do update set due_at = excluded.due_at, event_type = excluded.event_type, payload = excluded.payload, status = 'scheduled', fired_at = null`,
+     on conflict (tenant_id, key, name) do update set due_at = excluded.due_at, event_type = excluded.event_type, payload = excluded.payload, status = 'scheduled', fired_at = null`,
     [t.tenantId ?? 'default', t.key, t.name, t.dueAt, t.eventType, JSON.stringify(t.payload ?? {})],
   );
 }
 
-export async function cancelTimer(db: pg.Pool | pg.PoolClient, key: string, name: string): Promise<boolean> {
-  const r = await db.query(`update hub_timers set status = 'cancelled' where key = $1 and name = $2 and status = 'scheduled'`, [key, name]);
+export async function cancelTimer(db: pg.Pool | pg.PoolClient, key: string, name: string, tenantId = 'default'): Promise<boolean> {
+  const r = await db.query(`update hub_timers set status = 'cancelled' where tenant_id = $3 and key = $1 and name = $2 and status = 'scheduled'`, [key, name, tenantId]);
   return r.rowCount === 1;
 }

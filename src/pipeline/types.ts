@@ -5,6 +5,7 @@
 import type { PoolClient } from 'pg';
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { AuditEntryInput } from '../security/audit.ts';
 
 /** A CloudEvent as accepted by ingress, before it is stored. */
 export interface IncomingEvent {
@@ -82,6 +83,8 @@ export interface HandlerContext {
   scheduleTimer(t: TimerRequest): Promise<void>;
   cancelTimer(key: string, name: string): Promise<void>;
   raiseException(e: { code: string; message: string; severity?: string; details?: Record<string, unknown> }): Promise<void>;
+  /** records a state change in the audit trail, committed with the event (tenant: the event's) */
+  audit(e: Omit<AuditEntryInput, 'tenantId'> & { tenantId?: string }): void;
 }
 
 export interface Handler {

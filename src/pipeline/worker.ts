@@ -24,6 +24,8 @@ import { WORK_CHANNEL } from './inbox.ts';
 import { decide, type RetryPolicy } from './retry.ts';
 import { rowToEvent, type Handler, type HandlerContext, type StoredEvent } from './types.ts';
 import { fireDueTimers } from './timers.ts';
+import type { AuditEntryInput } from '../security/audit.ts';
+import { appendAuditMany } from '../security/audit-batch.ts';
 
 export interface WorkerOptions {
   pool: pg.Pool;
@@ -56,6 +58,7 @@ export interface HandledEvent {
 }
 
 interface Claim {
+  tenantId: string;
   key: string;
   token: string;
   cursor: number;
@@ -239,7 +242,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     await this.o.pool
       .query(
         `update hub_keys set lease_until = now() + $2 * interval '1 millisecond'
-         where key in (select key from hub_keys where locked_by = any($1::text[]) for update skip locked)`,
+         where (tenant_id, key) in (select tenant_id, key from hub_keys where locked_by = any($1::text[]) for update skip locked)`,
         [tokens, this.o.leaseMs],
       )
       .catch((e) => this.o.log.warn({ err: e }, 'could not extend leases'));
@@ -251,16 +254,16 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     if (n <= 0) return [];
     const token = `${this.o.instanceId}#${++this.#claims}`;
     // One token per claim, suffixed per key so each lease is unique.
-    const r = await this.o.pool.query<{ key: string; cursor: number; attempts: number }>(
-      `update hub_keys k set locked_by = $1 || ':' || k.key, lease_until = now() + $3 * interval '1 millisecond'
-       from (select key from hub_keys
+    const r = await this.o.pool.query<{ tenant_id: string; key: string; locked_by: string; cursor: number; attempts: number }>(
+      `update hub_keys k set locked_by = $1 || ':' || k.tenant_id || '/' || k.key, lease_until = now() + $3 * interval '1 millisecond'
+       from (select tenant_id, key from hub_keys
              where pending > 0 and run_at <= $2 and (lease_until is null or lease_until < now())
              order by run_at, head_seq limit $4 for update skip locked) c
-       where k.key = c.key
-       returning k.key, k.cursor, k.attempts`,
+       where k.tenant_id = c.tenant_id and k.key = c.key
+       returning k.tenant_id, k.key, k.locked_by, k.cursor, k.attempts`,
       [token, this.clock.now(), this.o.leaseMs, n],
     );
-    const claims = r.rows.map((row) => ({ key: row.key, token: `${token}:${row.key}`, cursor: row.cursor, attempts: row.attempts }));
+    const claims = r.rows.map((row) => ({ tenantId: row.tenant_id, key: row.key, token: row.locked_by, cursor: row.cursor, attempts: row.attempts }));
     for (const c of claims) this.#active.set(c.token, c);
     return claims;
   }
@@ -279,11 +282,11 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
     try {
       await client.query('begin');
       // Fencing: lock the rows we leased; a key whose lease another worker took is not ours any more.
-      const owned = await client.query<{ key: string; cursor: number; attempts: number; locked_by: string }>(
-        `select k.key, k.cursor, k.attempts, k.locked_by from hub_keys k
-         join unnest($1::text[], $2::text[]) as c(key, token) on k.key = c.key and k.locked_by = c.token
-         order by k.key for update of k`,
-        [claims.map((c) => c.key), claims.map((c) => c.token)],
+      const owned = await client.query<{ tenant_id: string; key: string; cursor: number; attempts: number; locked_by: string }>(
+        `select k.tenant_id, k.key, k.cursor, k.attempts, k.locked_by from hub_keys k
+         join unnest($1::text[], $2::text[], $3::text[]) as c(tenant_id, key, token) on k.tenant_id = c.tenant_id and k.key = c.key and k.locked_by = c.token
+         order by k.tenant_id, k.key for update of k`,
+        [claims.map((c) => c.tenantId), claims.map((c) => c.key), claims.map((c) => c.token)],
       );
       if (owned.rowCount === 0) {
         await client.query('commit');
@@ -292,22 +295,24 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         return 0;
       }
       const rows = await client.query(
-        `select e.* from unnest($1::text[], $2::bigint[]) as k(key, cursor)
-         cross join lateral (select * from hub_events e where e.key = k.key and e.seq > k.cursor order by e.seq limit $3) e
-         order by e.key, e.seq`,
-        [owned.rows.map((r) => r.key), owned.rows.map((r) => r.cursor), this.o.batchSize],
+        `select e.* from unnest($1::text[], $2::text[], $3::bigint[]) as k(tenant_id, key, cursor)
+         cross join lateral (select * from hub_events e where e.tenant_id = k.tenant_id and e.key = k.key and e.seq > k.cursor order by e.seq limit $4) e
+         order by e.tenant_id, e.key, e.seq`,
+        [owned.rows.map((r) => r.tenant_id), owned.rows.map((r) => r.key), owned.rows.map((r) => r.cursor), this.o.batchSize],
       );
       const byKey = new Map<string, StoredEvent[]>();
       for (const r of rows.rows) {
         const ev = rowToEvent(r);
-        (byKey.get(ev.key) ?? byKey.set(ev.key, []).get(ev.key)!).push(ev);
+        const id = ev.tenantId + '\u0000' + ev.key;
+        (byKey.get(id) ?? byKey.set(id, []).get(id)!).push(ev);
       }
-      const updates: { key: string; token: string; cursor: number; handled: number; attempts: number; runAt: Date | null; lastError: string | null }[] = [];
+      const updates: { tenantId: string; key: string; token: string; cursor: number; handled: number; attempts: number; runAt: Date | null; lastError: string | null }[] = [];
       const history: { seq: number; attempt: number; outcome: Outcome; startedAt: Date; error?: HandledEvent['error'] }[] = [];
+      const audits: AuditEntryInput[] = [];
       for (const k of owned.rows) {
-        const u = { key: k.key, token: k.locked_by, cursor: k.cursor, handled: 0, attempts: k.attempts, runAt: null as Date | null, lastError: null as string | null };
+        const u = { tenantId: k.tenant_id, key: k.key, token: k.locked_by, cursor: k.cursor, handled: 0, attempts: k.attempts, runAt: null as Date | null, lastError: null as string | null };
         updates.push(u);
-        for (const ev of byKey.get(k.key) ?? []) {
+        for (const ev of byKey.get(k.tenant_id + '\u0000' + k.key) ?? []) {
           if (this.#stopping && u.handled > 0) break;
           const attempt = u.attempts + 1;
           const startedAt = new Date();
@@ -315,7 +320,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
           const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, eventType: ev.type, key: ev.key });
           const sp = savepointOnFirstQuery(client);
           try {
-            await this.#runHandlers(ev, sp.client, log, attempt, false);
+            await this.#runHandlers(ev, sp.client, log, attempt, false, audits);
             if (sp.taken) await client.query('release savepoint ev');
             history.push({ seq: ev.seq, attempt, outcome: 'done', startedAt });
             observed.push({ ev, outcome: 'done', attempt, ms: performance.now() - t0 });
@@ -360,10 +365,10 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       await client.query(
         `update hub_keys k set cursor = u.cursor, pending = k.pending - u.handled, attempts = u.attempts,
            run_at = coalesce(u.run_at, k.run_at), last_error = u.last_error, locked_by = null, lease_until = null,
-           head_seq = case when k.pending - u.handled > 0 then (select min(e.seq) from hub_events e where e.key = k.key and e.seq > u.cursor) end
-         from unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::timestamptz[], $7::text[]) as u(key, token, cursor, handled, attempts, run_at, last_error)
-         where k.key = u.key and k.locked_by = u.token`,
-        [updates.map((u) => u.key), updates.map((u) => u.token), updates.map((u) => u.cursor), updates.map((u) => u.handled), updates.map((u) => u.attempts), updates.map((u) => u.runAt), updates.map((u) => u.lastError)],
+           head_seq = case when k.pending - u.handled > 0 then (select min(e.seq) from hub_events e where e.tenant_id = k.tenant_id and e.key = k.key and e.seq > u.cursor) end
+         from unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::timestamptz[], $7::text[], $8::text[]) as u(key, token, cursor, handled, attempts, run_at, last_error, tenant_id)
+         where k.tenant_id = u.tenant_id and k.key = u.key and k.locked_by = u.token`,
+        [updates.map((u) => u.key), updates.map((u) => u.token), updates.map((u) => u.cursor), updates.map((u) => u.handled), updates.map((u) => u.attempts), updates.map((u) => u.runAt), updates.map((u) => u.lastError), updates.map((u) => u.tenantId)],
       );
       if (history.length) {
         await client.query(
@@ -376,6 +381,8 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
           ],
         );
       }
+      // last before the commit: the audit head lock is held only for the commit
+      await appendAuditMany(client, audits);
       await client.query('commit');
       committed = true;
       client.release();
@@ -387,7 +394,11 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       this.o.log.warn({ err: e, keys: claims.length }, 'batch abandoned; its keys are retried when their leases lapse');
       // best effort: hand the keys back at once rather than after the lease
       await this.o.pool
-        .query(`update hub_keys k set locked_by = null, lease_until = null from unnest($1::text[], $2::text[]) as c(key, token) where k.key = c.key and k.locked_by = c.token`, [claims.map((c) => c.key), claims.map((c) => c.token)])
+        .query(
+          `update hub_keys k set locked_by = null, lease_until = null from unnest($1::text[], $2::text[], $3::text[]) as c(tenant_id, key, token)
+           where k.tenant_id = c.tenant_id and k.key = c.key and k.locked_by = c.token`,
+          [claims.map((c) => c.tenantId), claims.map((c) => c.key), claims.map((c) => c.token)],
+        )
         .catch(() => undefined);
       return 0;
     } finally {
@@ -422,7 +433,9 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         const ev = rowToEvent(row);
         const attempt = (row.dl_attempts as number) + 1;
         const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, replay: true });
-        await this.#runHandlers(ev, client, log, attempt, true);
+        const audits: AuditEntryInput[] = [];
+        await this.#runHandlers(ev, client, log, attempt, true, audits);
+        await appendAuditMany(client, audits);
         await client.query(`update hub_dead_letters set status = 'replayed', replay_count = replay_count + 1, attempts = attempts + 1, updated_at = now() where id = $1`, [row.dl_id]);
         await this.#history(client, ev.seq, attempt, 'replayed', started);
         await client.query('commit');
@@ -456,7 +469,8 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
 
   // ---------------------------------------------------------------- helpers
 
-  async #runHandlers(ev: StoredEvent, tx: pg.PoolClient, log: Logger, attempt: number, replay: boolean): Promise<void> {
+  async #runHandlers(ev: StoredEvent, tx: pg.PoolClient, log: Logger, attempt: number, replay: boolean, auditSink: AuditEntryInput[]): Promise<void> {
+    const audits: AuditEntryInput[] = [];
     const ctx: HandlerContext = {
       tx,
       clock: this.clock,
@@ -473,18 +487,20 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
       scheduleTimer: async (t) => {
         await tx.query(
           `insert into hub_timers (tenant_id, key, name, due_at, event_type, payload) values ($1, $2, $3, $4, $5, $6)
-           on conflict (key, name) do update set due_at = excluded.due_at, event_type = excluded.event_type, payload = excluded.payload, status = 'scheduled', fired_at = null`,
+           on conflict (tenant_id, key, name) do update set due_at = excluded.due_at, event_type = excluded.event_type, payload = excluded.payload, status = 'scheduled', fired_at = null`,
           [t.tenantId ?? ev.tenantId, t.key, t.name, t.dueAt, t.eventType, JSON.stringify(t.payload ?? {})],
         );
       },
       cancelTimer: async (key, name) => {
-        await tx.query(`update hub_timers set status = 'cancelled' where key = $1 and name = $2 and status = 'scheduled'`, [key, name]);
+        await tx.query(`update hub_timers set status = 'cancelled' where tenant_id = $1 and key = $2 and name = $3 and status = 'scheduled'`, [ev.tenantId, key, name]);
       },
       raiseException: (x) => insertException(tx, ev, x.code, x.message, x.severity ?? 'error', x.details ?? {}),
+      audit: (a) => void audits.push({ ...a, tenantId: a.tenantId ?? ev.tenantId, at: a.at ?? this.clock.now() }),
     };
     for (const h of this.o.handlers) {
       if (h.matches(ev.type)) await h.handle(ev, ctx);
     }
+    auditSink.push(...audits); // only once every handler succeeded: a rolled-back event records nothing
   }
 
   async #history(c: pg.PoolClient, seq: number, attempt: number, outcome: Outcome, started: Date, err?: { errorClass: string; code: string; message: string }): Promise<void> {

@@ -13,6 +13,8 @@ import type { Logger } from '../../src/platform/logger.ts';
 import { EXAMPLE_EVENT_DATA } from '../../src/domain/examples.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import { silent } from '../helpers/pipeline.ts';
+import { createClient } from '../../src/security/clients.ts';
+import { SCOPES } from '../../src/domain/scopes.ts';
 import { Keyring } from '../../src/security/keyring.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 
@@ -26,18 +28,35 @@ export interface Api {
   metrics: Metrics;
   backlog: BacklogMonitor;
   config: HubConfig;
+  /** a token of a client with every scope in tenant default; sent by call() unless the request sets authorization */
+  token: string;
+  /** a token of a new client with these scopes (in this tenant, created when missing) */
+  client(scopes: string[], tenantId?: string): Promise<string>;
+}
+
+/** The default bearer token per API origin (call() adds it when a request has no authorization header). */
+const DEFAULT_TOKENS = new Map<string, string>();
+let clients = 0;
+
+/** A new client in the tenant (created when missing) and its token. */
+export async function tokenFor(pool: pg.Pool, scopes: string[], tenantId = 'default'): Promise<string> {
+  await pool.query(`insert into hub_tenants (id, name) values ($1, $1) on conflict (id) do nothing`, [tenantId]);
+  const { token } = await createClient(pool, { tenantId, name: `test-client-${++clients}-${process.pid}`, scopes, actor: 'test' });
+  return token;
 }
 
 export interface ApiOptions {
   pool?: pg.Pool;
   ingress?: Partial<HubConfig['ingress']>;
+  /** further configuration (security, webhooks, subscriptions...) */
+  config?: Record<string, unknown>;
   readiness?: ApiContext['readiness'];
   log?: Logger;
 }
 
 export async function startApi(o: ApiOptions = {}): Promise<Api> {
   const pool = o.pool ?? (await freshDatabase()).pool;
-  const config = validateConfig({ ingress: o.ingress ?? {} });
+  const config = validateConfig({ ...(o.config ?? {}), ingress: { ...((o.config?.ingress as object) ?? {}), ...(o.ingress ?? {}) } });
   const metrics = createMetrics({ defaultMetrics: false });
   const backlog = new BacklogMonitor(pool, config.ingress.backlogLimit, 250, metrics);
   await backlog.sample();
@@ -54,7 +73,9 @@ export async function startApi(o: ApiOptions = {}): Promise<Api> {
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   after(() => app.close());
-  return { url, app, pool, metrics, backlog, config };
+  const token = await tokenFor(pool, [...SCOPES]);
+  DEFAULT_TOKENS.set(new URL(url).origin, token);
+  return { url, app, pool, metrics, backlog, config, token, client: (scopes, tenantId) => tokenFor(pool, scopes, tenantId) };
 }
 
 export interface Answer {
@@ -65,7 +86,11 @@ export interface Answer {
 }
 
 export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+  const headers = new Headers(init.headers);
+  const fallback = DEFAULT_TOKENS.get(new URL(url).origin);
+  if (!headers.has('authorization') && fallback) headers.set('authorization', `Bearer ${fallback}`);
+  if (headers.get('authorization') === '') headers.delete('authorization'); // '' means: send none
+  const r = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(15_000) });
   const text = await r.text();
   const contentType = r.headers.get('content-type') ?? '';
   return { status: r.status, headers: r.headers, contentType, body: /json/.test(contentType) && text ? JSON.parse(text) : text };

@@ -27,7 +27,7 @@ test('structured mode: 202 after the event is stored, with the self link', async
 
 test('binary mode: attributes in ce-* headers, extensions kept, percent-encoding undone', async () => {
   const ev = cloudEvent(TYPE, {}, { shipmentId: 'SHP-B1' });
-  const a = await post(api, ev.data, 'application/json; charset=utf-8', {
+  const headers = {
     'ce-specversion': '1.0',
     'ce-id': 'bin-1',
     'ce-source': 'urn:wms/%C3%A9ast',
@@ -36,7 +36,11 @@ test('binary mode: attributes in ce-* headers, extensions kept, percent-encoding
     'ce-partitionkey': 'order-42',
     'ce-tenant': 'acme',
     'ce-traceparent': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-  });
+  };
+  // the default client belongs to tenant default: an event for tenant acme is not its to write
+  assertProblem(await post(api, ev.data, 'application/json; charset=utf-8', headers), 403, 'auth.wrong_tenant');
+  const acme = await api.client(['tracking:write'], 'acme');
+  const a = await post(api, ev.data, 'application/json; charset=utf-8', { ...headers, authorization: `Bearer ${acme}` });
   assert.equal(a.status, 202, JSON.stringify(a.body));
   assert.equal(a.body.source, 'urn:wms/éast');
   const [row] = await stored('bin-1');

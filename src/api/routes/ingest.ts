@@ -7,7 +7,8 @@
  * rejection has a precise code and, in a batch, the index of the bad event.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BackPressureError, getEventType } from '../../domain/index.ts';
+import { BackPressureError, ForbiddenError, domainOfEventType, getEventType } from '../../domain/index.ts';
+import { principalOf, requireScope, type Principal } from '../principal.ts';
 import { ingest } from '../../pipeline/inbox.ts';
 import type { IncomingEvent } from '../../pipeline/types.ts';
 import type { ApiContext } from '../context.ts';
@@ -53,6 +54,22 @@ function admit(ctx: ApiContext, request: FastifyRequest): void {
   }
 }
 
+/**
+ * The caller may write each event's domain, and only into its own tenant: an event without
+ * the tenant extension belongs to the caller's tenant, one naming another tenant is refused.
+ */
+function authorizeEvents(p: Principal, events: IncomingEvent[]): void {
+  events.forEach((e, index) => {
+    const tenant = e.extensions.tenant;
+    if (tenant !== undefined && tenant !== p.tenantId) {
+      throw new ForbiddenError('auth.wrong_tenant', `event ${index} names tenant ${JSON.stringify(tenant)}, but client ${p.clientName} belongs to ${p.tenantId}`);
+    }
+    e.tenantId = p.tenantId;
+    const domain = domainOfEventType(e.type);
+    requireScope(p, `${domain ?? 'admin'}:write`);
+  });
+}
+
 function parseEvents(ctx: ApiContext, request: FastifyRequest): IncomingEvent[] {
   const defaults = { correlationId: request.correlationId };
   switch (request.ingress?.mode) {
@@ -93,6 +110,7 @@ export async function ingestRoutes(app: FastifyInstance, { ctx }: { ctx: ApiCont
     handler: async (request, reply) => {
       const events = parseEvents(ctx, request);
       request.ingress!.events = events.length;
+      authorizeEvents(principalOf(request), events);
       const single = request.ingress!.mode !== 'batch';
       const own = events[0]!.correlationId;
       if (single && own && own !== request.correlationId) {

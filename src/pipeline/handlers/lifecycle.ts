@@ -31,17 +31,28 @@ export function lifecycleHandler(o: { announce: boolean }): Handler {
 
 async function foldInto(subject: string, kind: LifecycleKind, e: StoredEvent, ctx: HandlerContext, announce: boolean): Promise<void> {
   await ctx.tx.query(
-    `insert into hub_lifecycles (key, kind, tenant_id, snapshot) values ($1, $2, $3, $4) on conflict (key, kind) do nothing`,
+    `insert into hub_lifecycles (key, kind, tenant_id, snapshot) values ($1, $2, $3, $4) on conflict (tenant_id, key, kind) do nothing`,
     [subject, kind, e.tenantId, JSON.stringify(emptyLifecycle(LIFECYCLES[kind]))],
   );
-  const cur = await ctx.tx.query<{ snapshot: LifecycleSnapshot }>(`select snapshot from hub_lifecycles where key = $1 and kind = $2 for update`, [subject, kind]);
+  const cur = await ctx.tx.query<{ snapshot: LifecycleSnapshot }>(`select snapshot from hub_lifecycles where tenant_id = $3 and key = $1 and kind = $2 for update`, [subject, kind, e.tenantId]);
   const before = cur.rows[0]!.snapshot;
   const after = apply(before, { source: e.source, id: e.id, type: e.type, time: e.occurredAt, data: e.data });
   if (after === before) return;
   await ctx.tx.query(
-    `update hub_lifecycles set state = $3, state_at = $4, flags = $5, snapshot = $6, updated_at = now() where key = $1 and kind = $2`,
-    [subject, kind, after.state, after.stateAt, JSON.stringify(after.flags), JSON.stringify(after)],
+    `update hub_lifecycles set state = $3, state_at = $4, flags = $5, snapshot = $6, updated_at = now() where tenant_id = $7 and key = $1 and kind = $2`,
+    [subject, kind, after.state, after.stateAt, JSON.stringify(after.flags), JSON.stringify(after), e.tenantId],
   );
+  if (after.state !== before.state) {
+    ctx.audit({
+      actor: `event:${e.source}`,
+      action: `${kind}.state_changed`,
+      objectType: kind,
+      objectId: subject,
+      before,
+      after,
+      details: { from: before.state, to: after.state, event: { source: e.source, id: e.id, type: e.type } },
+    });
+  }
   const known = new Set(before.flags.map(flagId));
   for (const f of after.flags) {
     if (!known.has(flagId(f))) ctx.log.warn({ subject, flag: f.kind, milestone: f.milestone, from: f.from, reason: f.reason }, 'lifecycle event recorded but not applied');
