@@ -36,6 +36,8 @@ export interface LoadSpec {
   ackFile?: string;
   /** pg target: also pg_notify in the same transaction, as ingest() does */
   notify?: boolean;
+  /** http target: the bearer token sent with every request */
+  token?: string;
 }
 
 export interface LoadResult {
@@ -93,6 +95,7 @@ function httpTarget(): { send: Send; close(): void; sockets: Set<unknown>; reuse
           headers: {
             'content-type': count === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
             'content-length': Buffer.byteLength(body),
+            ...(spec.token ? { authorization: `Bearer ${spec.token}` } : {}),
           },
         },
         (res) => {

@@ -302,11 +302,16 @@ function ingestRow(m: Mode, target: IngestRow['target'], r: LoadResult): IngestR
   };
 }
 
-function specFor(m: Mode, target: 'http' | 'pg', url: string, prefix: string, ackFile?: string, notify = false): LoadSpec {
+function specFor(m: Mode, target: 'http' | 'pg', url: string, prefix: string, ackFile?: string, notify = false, token?: string): LoadSpec {
   return {
     target, url, mode: m.mode, batch: m.batch, connections: m.connections, durationMs: m.durationMs, warmupMs: P.warmupMs,
-    ...(m.rate ? { rate: m.rate } : {}), prefix, keys: INGEST_KEYS, ...(ackFile ? { ackFile } : {}), ...(notify ? { notify } : {}),
+    ...(m.rate ? { rate: m.rate } : {}), prefix, keys: INGEST_KEYS, ...(ackFile ? { ackFile } : {}), ...(notify ? { notify } : {}), ...(token ? { token } : {}),
   };
+}
+
+/** The token of the admin client a fresh hub creates on its first start (the loadgen authenticates like any client). */
+function bootstrapToken(env: NodeJS.ProcessEnv): string {
+  return readFileSync(join(env.HUB_DATA_DIR!, 'bootstrap-admin.token'), 'utf8').trim();
 }
 
 /** The "STATS" line a stopped hub-child printed: statements it sent to PostgreSQL. */
@@ -343,7 +348,8 @@ async function benchIngest(): Promise<{ rows: IngestRow[]; hubPeakRssMiB: number
   for (const m of MODES) {
     if (interrupted) break;
     const db = await freshDb(`ingest_${m.name}`);
-    const hub = await spawnReady(join(here, 'hub-child.ts'), [], hubEnv(db.url, `bench-ingest-${m.name}`, { BENCH_HANDLER: 'noop' }));
+    const env = hubEnv(db.url, `bench-ingest-${m.name}`, { BENCH_HANDLER: 'noop' });
+    const hub = await spawnReady(join(here, 'hub-child.ts'), [], env);
     children.push(hub);
     const pool = createPool(db.url, 2);
     let row: IngestRow | undefined;
@@ -352,7 +358,7 @@ async function benchIngest(): Promise<{ rows: IngestRow[]; hubPeakRssMiB: number
       const prefix = `hub-${m.name}`;
       const ackFile = join(tmp, `${prefix}.acks`);
       const c0 = cpuSnapshot();
-      const res = await loadgen(specFor(m, 'http', hub.ready, prefix, ackFile));
+      const res = await loadgen(specFor(m, 'http', hub.ready, prefix, ackFile, false, bootstrapToken(env)));
       const c1 = cpuSnapshot();
       row = ingestRow(m, 'hub', res);
       row.cpu = cpuRound(cpuUse(c0, c1, { hub: [hub.pid] }, await foreignBackends()));

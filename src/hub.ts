@@ -21,6 +21,7 @@ import type { Handler } from './pipeline/types.ts';
 import { buildServer } from './api/server.ts';
 import type { ReadinessCheck } from './api/context.ts';
 import { loadKeyring, type Keyring } from './security/keyring.ts';
+import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -60,6 +61,15 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   try {
     const applied = await migrate(db.pool);
     if (applied.length) log.info({ applied }, 'migrations applied');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+
+  try {
+    if (await recordConfiguration(db.pool, config, instanceId)) log.info('configuration change recorded in the audit trail');
+    const tokenFile = await ensureBootstrapClient(db.pool, config.dataDir);
+    if (tokenFile) log.warn({ tokenFile }, 'no API client existed: created bootstrap-admin with every scope; its token is in this file (create your own clients, then revoke it)');
   } catch (e) {
     await db.close();
     throw e;

@@ -1,6 +1,7 @@
 /** The command tree of `logistics-hub`: global options, one file per command. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { clientsCommand, tenantsCommand } from './commands/clients.ts';
 import { configCommand } from './commands/config.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -47,7 +48,9 @@ export function buildProgram(): Command {
     .addCommand(dlqCommand())
     .addCommand(replayCommand())
     .addCommand(traceCommand())
-    .addCommand(configCommand());
+    .addCommand(configCommand())
+    .addCommand(clientsCommand())
+    .addCommand(tenantsCommand());
   examples(program, [
     ['logistics-hub doctor', 'is everything in place?'],
     ['logistics-hub start', 'run the hub (embedded PostgreSQL, port 8080)'],

@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase } from '../helpers/db.ts';
 import { HubProcess } from '../helpers/hubproc.ts';
-import { faultEvent, postBatch, waitFor } from '../helpers/load.ts';
+import { faultEvent, loadToken, postBatch, waitFor } from '../helpers/load.ts';
 
 const KEYS = 500;
 const PER_KEY = 40;
@@ -19,6 +19,7 @@ const LANES = 10;
 test('kill -9 of hub processes mid-stream loses nothing and applies nothing twice', { timeout: 600_000 }, async (t) => {
   const db = await freshDatabase();
   await db.pool.query(`create table t_effects (id bigint generated always as identity primary key, source text not null, event_id text not null, key text not null, seq bigint not null, worker text not null, unique (source, event_id))`);
+  const token = await loadToken(db.pool);
   const config = { pipeline: { leaseMs: 2000, pollMs: 200, concurrency: 8 } };
   const hubs = [0, 1, 2].map((i) => new HubProcess(`hub-${i}`, { DATABASE_URL: db.url }, config));
   after(() => Promise.all(hubs.map((h) => h.stop())));
@@ -42,7 +43,7 @@ test('kill -9 of hub processes mid-stream loses nothing and applies nothing twic
       const batch = events.slice(i, i + BATCH);
       for (let tries = 0; ; tries++) {
         const url = nextUrl();
-        const status = url ? await postBatch(url, batch).catch(() => 0) : 0;
+        const status = url ? await postBatch(url, batch, token).catch(() => 0) : 0;
         if (status === 202) break;
         assert.ok(tries < 400, `batch ${i} of lane ${l} never acknowledged (last status ${status})`);
         await new Promise((r) => setTimeout(r, 50));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/platform/db.ts';
 import { HubProcess } from '../helpers/hubproc.ts';
-import { faultEvent, postBatch, waitFor } from '../helpers/load.ts';
+import { faultEvent, loadToken, postBatch, waitFor } from '../helpers/load.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -40,6 +40,9 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
   const hub = new HubProcess('pgr', { DATABASE_URL: pgh.url }, { pipeline: { pollMs: 200 }, database: { connectTimeoutMs: 1000 } });
   after(() => hub.stop());
   const url = await hub.start();
+  const tokenPool = new pg.Pool({ connectionString: pgh.url, max: 1 });
+  const token = await loadToken(tokenPool);
+  await tokenPool.end();
 
   const events = [];
   for (let n = 1; n <= 30; n++) for (let k = 0; k < 100; k++) events.push(faultEvent(`r${k}`, n));
@@ -51,7 +54,7 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
       const batch = events.slice(i, i + 20);
       for (;;) {
         if (Date.now() > deadline) throw new Error(`the stream did not complete in time (statuses ${JSON.stringify([...statuses])})`);
-        const s = await postBatch(url, batch).catch(() => 0);
+        const s = await postBatch(url, batch, token).catch(() => 0);
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
         if (s === 202) break;
         await new Promise((r) => setTimeout(r, 100));
@@ -70,7 +73,7 @@ test('PostgreSQL restarted mid-stream: readiness follows, nothing acknowledged i
   debug('stopped');
   await waitFor(async () => (await fetch(`${url}/readyz`)).status === 503, 30_000, '/readyz to report the outage');
   debug('readyz is 503');
-  const during = await postBatch(url, [faultEvent('outage', 1)]);
+  const during = await postBatch(url, [faultEvent('outage', 1)], token);
   assert.equal(during, 503, 'ingress refuses with 503 while the database is away');
   await new Promise((r) => setTimeout(r, 1500));
   debug('restarting PostgreSQL');

@@ -1,5 +1,8 @@
 /** Starts real hub processes (test/fixtures/hub-child.ts) and kills them. */
 import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Every hub process of a test shares one master key, as the hubs of one deployment must. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +22,7 @@ export class HubProcess {
     const dir = mkdtempSync(join(tmpdir(), `hub-${name}-`));
     const cfgFile = join(dir, 'hub.json.yaml');
     writeFileSync(cfgFile, JSON.stringify(config));
-    this.env = { ...process.env, PORT: '0', LOG_LEVEL: 'warn', HUB_INSTANCE_ID: name, HUB_DATA_DIR: dir, HUB_CONFIG: cfgFile, ...env };
+    this.env = { ...process.env, PORT: '0', LOG_LEVEL: 'warn', HUB_INSTANCE_ID: name, HUB_DATA_DIR: dir, HUB_MASTER_KEY: TEST_MASTER_KEY, HUB_CONFIG: cfgFile, ...env };
   }
 
   async start(timeoutMs = 30_000): Promise<string> {

@@ -1,5 +1,9 @@
 /** Load helpers for fault tests: events, batch posting, waiting on a condition. */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { EXAMPLE_EVENT_DATA } from '../../src/domain/examples.ts';
+import { SCOPES } from '../../src/domain/scopes.ts';
+import { createClient } from '../../src/security/clients.ts';
 
 const TYPE = 'stock.moved.v1';
 
@@ -28,10 +32,16 @@ export function faultEvent(key: string, n: number): FaultEvent {
   };
 }
 
-export async function postBatch(url: string, events: unknown[]): Promise<number> {
+/** A client token with every scope in tenant default, for load against a hub on `pool`'s database. */
+export async function loadToken(pool: pg.Pool): Promise<string> {
+  const { token } = await createClient(pool, { tenantId: 'default', name: `load-${randomUUID().slice(0, 8)}`, scopes: [...SCOPES], actor: 'test' });
+  return token;
+}
+
+export async function postBatch(url: string, events: unknown[], token: string): Promise<number> {
   const r = await fetch(`${url}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents-batch+json' },
+    headers: { 'content-type': 'application/cloudevents-batch+json', authorization: `Bearer ${token}` },
     body: JSON.stringify(events),
     signal: AbortSignal.timeout(15_000),
   });

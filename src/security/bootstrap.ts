@@ -1,0 +1,62 @@
+/**
+ * First start of a hub: with no API client at all nobody could call it, so one admin
+ * client is created and its token written to `<dataDir>/bootstrap-admin.token` (mode
+ * 0600), never to a log. Later starts find clients and do nothing.
+ *
+ * Every start also records the effective configuration's digest in the audit trail when
+ * it differs from the last one recorded (action config.changed).
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type pg from 'pg';
+import { SCOPES } from '../domain/scopes.ts';
+import type { HubConfig } from '../platform/config.ts';
+import { redactUrl, withTx } from '../platform/db.ts';
+import { appendAudit, canonicalJson, digestOf } from './audit.ts';
+import { createClient } from './clients.ts';
+
+export const BOOTSTRAP_CLIENT = 'bootstrap-admin';
+
+/** Creates the bootstrap client when there is no client yet; returns the token file, or undefined. */
+export async function ensureBootstrapClient(pool: pg.Pool, dataDir: string): Promise<string | undefined> {
+  const any = await pool.query(`select 1 from hub_clients limit 1`);
+  if (any.rowCount) return undefined;
+  let token: string;
+  try {
+    ({ token } = await createClient(pool, { tenantId: 'default', name: BOOTSTRAP_CLIENT, scopes: [...SCOPES], actor: 'system:bootstrap' }));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'client.name_taken') return undefined; // another process was first
+    throw e;
+  }
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const file = resolve(join(dataDir, 'bootstrap-admin.token'));
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/** The configuration as audited: everything but where it came from (no secrets live in it). */
+export function configDigestInput(config: HubConfig): unknown {
+  const { source: _source, ...rest } = config as HubConfig & { source?: unknown };
+  // the database password is not configuration to compare, and not even its digest is kept
+  return JSON.parse(canonicalJson({ ...rest, ...(rest.databaseUrl ? { databaseUrl: redactUrl(rest.databaseUrl) } : {}) }));
+}
+
+/** Appends config.changed when the effective configuration differs from the last recorded. */
+export async function recordConfiguration(pool: pg.Pool, config: HubConfig, instanceId: string): Promise<boolean> {
+  const after = configDigestInput(config);
+  const digest = digestOf(after);
+  return withTx(pool, async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(hashtextextended('hub_config_audit', 0))`);
+    const last = await tx.query<{ after_digest: string }>(
+      `select after_digest from hub_audit where tenant_id = 'default' and action = 'config.changed' order by seq desc limit 1`,
+    );
+    const previous = last.rows[0]?.after_digest ?? null;
+    if (previous === digest) return false;
+    await appendAudit(tx, {
+      tenantId: 'default', actor: `system:${instanceId}`, action: 'config.changed', objectType: 'config', objectId: 'hub', after,
+      details: { previousDigest: previous },
+    });
+    return true;
+  });
+}
