@@ -16,7 +16,7 @@ import { silent } from '../helpers/pipeline.ts';
 import { createClient } from '../../src/security/clients.ts';
 import { SCOPES } from '../../src/domain/scopes.ts';
 import { Keyring } from '../../src/security/keyring.ts';
-import { systemClock } from '../../src/platform/clock.ts';
+import { systemClock, type Clock } from '../../src/platform/clock.ts';
 
 /** A fixed test master key (never used outside tests). */
 export const TEST_KEYRING = new Keyring([Buffer.alloc(32, 7)], 'test');
@@ -50,6 +50,7 @@ export interface ApiOptions {
   ingress?: Partial<HubConfig['ingress']>;
   /** further configuration (security, webhooks, subscriptions...) */
   config?: Record<string, unknown>;
+  clock?: Clock;
   readiness?: ApiContext['readiness'];
   log?: Logger;
 }
@@ -68,7 +69,7 @@ export async function startApi(o: ApiOptions = {}): Promise<Api> {
     backlog,
     instanceId: 'api-test',
     keyring: TEST_KEYRING,
-    clock: systemClock,
+    clock: o.clock ?? systemClock,
     readiness: o.readiness ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
