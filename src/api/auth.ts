@@ -65,6 +65,14 @@ export class RateLimiter {
     };
   }
 
+  /** Whether a token is available, without taking it (guards that count failures only). */
+  peek(id: string, rate: number, burst: number): { allowed: boolean; retryAfterMs: number } {
+    const b = this.#buckets.get(id);
+    if (!b) return { allowed: true, retryAfterMs: 0 };
+    const tokens = Math.min(burst, b.tokens + ((this.#now() - b.at) / 1000) * rate);
+    return { allowed: tokens >= 1, retryAfterMs: tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / rate) * 1000) };
+  }
+
   #prune(now: number): void {
     for (const [k, b] of this.#buckets) if (b.tokens + ((now - b.at) / 1000) * b.rate >= b.burst) this.#buckets.delete(k);
   }

@@ -373,13 +373,15 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
           }
         }
         if (!clientId || !secret) throw oauthError('invalid_client', 'client authentication is required (HTTP Basic, or client_id and client_secret)', 401);
-        // brute-force guard: attempts per claimed client id and per address
-        for (const k of [`oauth:id:${clientId.slice(0, 100)}`, `oauth:ip:${request.ip}`]) {
-          const r = auth.limiter.take(k, 1, 10);
-          if (!r.allowed) throw new RateLimitedError('too many token requests; slow down', r.retryAfterMs);
+        // brute-force guard: failed attempts per claimed client id and per address (10 at once, then 1 a second)
+        const guards = [`oauth:id:${clientId.slice(0, 100)}`, `oauth:ip:${request.ip}`];
+        for (const k of guards) {
+          const r = auth.limiter.peek(k, 1, 10);
+          if (!r.allowed) throw new RateLimitedError('too many failed token requests; slow down', r.retryAfterMs);
         }
         const found = await clientForToken(pool, secret);
         if (!found || found.client.id !== clientId) {
+          for (const k of guards) auth.limiter.take(k, 1, 10);
           request.log.info({ clientId: clientId.slice(0, 100) }, 'token request refused');
           throw oauthError('invalid_client', 'unknown client or wrong secret', 401);
         }

@@ -1,0 +1,10 @@
+/**
+ * Every route of the API in one table: the core routes, administration, partner webhooks
+ * and outbound subscriptions. The OpenAPI test checks the served document against it, and
+ * the authorization matrix is generated from it, so no endpoint escapes either.
+ */
+import { ROUTES } from './schemas.ts';
+import { ADMIN_ROUTES } from './routes/admin.ts';
+
+export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES } as const;
+export type RouteName = keyof typeof ALL_ROUTES;

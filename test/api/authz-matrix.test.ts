@@ -1,0 +1,162 @@
+/**
+ * The authorization matrix: every route of the route table, asked
+ *   - without a credential, with a made-up one,
+ *   - by a client holding exactly one scope (each of the 17 in turn),
+ *   - by a client holding every scope but the one the route needs,
+ *   - by a client of another tenant holding every scope,
+ * with the exact status each cell must get. Each route has a probe: a request that
+ * succeeds for the right client, built on fresh fixtures of tenant default. A route
+ * without a probe fails the test, so a new endpoint cannot escape the matrix.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { SCOPES, type Scope } from '../../src/domain/scopes.ts';
+import { ALL_ROUTES, type RouteName } from '../../src/api/route-table.ts';
+import { ingest } from '../../src/pipeline/inbox.ts';
+import { requestReplay } from '../../src/pipeline/replay.ts';
+import { createClient } from '../../src/security/clients.ts';
+import { putSecret } from '../../src/security/secrets.ts';
+import { call, cloudEvent, startApi, tokenFor, TEST_KEYRING, type Answer } from './harness.ts';
+
+const api = await startApi({ config: { security: { rateLimit: { perSecond: 10000, burst: 10000 } } } });
+const pool = api.pool;
+
+// ----------------------------------------------------------------------------- fixtures (tenant default)
+
+const incoming = (type: string, data: Record<string, unknown> = {}, key?: string) => {
+  const ce = cloudEvent(type, {}, data);
+  return { id: ce.id as string, source: ce.source as string, type, specversion: '1.0', data: ce.data, extensions: {}, key: key ?? (Object.values(data)[0] as string), tenantId: 'default' };
+};
+const shipment = incoming('shipment.dispatched.v1', { shipmentId: 'SHP-MATRIX' });
+const vehicle = incoming('vehicle.position.v1', { vehicleId: 'VEH-MATRIX' });
+const broken = incoming('shipment.delivered.v1', { shipmentId: 'SHP-DEAD' });
+const [, , deadSeq] = (await ingest(pool, [shipment, vehicle, broken])).map((o) => o.seq);
+const deadLetterId = (await pool.query(`insert into hub_dead_letters (event_seq, key, type, source, reason, error_class, error_code, attempts) values ($1, 'SHP-DEAD', $2, $3, 'test', 'permanent', 'test.failed', 1) returning id`, [deadSeq, broken.type, broken.source])).rows[0].id as number;
+const replayId = (await requestReplay(pool, { ids: [deadLetterId], tenantId: 'default' }, 'test')).replayId;
+await pool.query(`insert into hub_xref (entity, canonical_id, system, external_id) values ('order', 'ord-matrix', 'odoo', '77')`);
+
+const newClient = async () => (await createClient(pool, { tenantId: 'default', name: `target-${randomUUID().slice(0, 8)}`, scopes: ['tracking:read'], actor: 'test' })).client.id;
+const newSecret = async () => {
+  const name = `probe-${randomUUID().slice(0, 8)}`;
+  await putSecret(pool, TEST_KEYRING, { tenantId: 'default', name, value: 's3cret', actor: 'test', overlapSeconds: 0 });
+  return name;
+};
+const newException = async () => (await pool.query(`insert into hub_exceptions (key, code, message) values ('SHP-MATRIX', 'test.exception', 'look at it') returning id`)).rows[0].id as number;
+const oauthSecret = await tokenFor(pool, ['tracking:read']);
+const oauthClient = (await pool.query(`select client_id from hub_client_credentials order by id desc limit 1`)).rows[0].client_id as string;
+
+// ----------------------------------------------------------------------------- probes
+
+type Need = Scope | 'public' | 'signature';
+interface Req {
+  method: string;
+  path: string;
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+interface Probe {
+  /** what grants access */
+  need: Need;
+  /** the status of a successful request */
+  ok: number;
+  /** the status another tenant's all-scope client gets */
+  other: number;
+  req(): Promise<Req> | Req;
+}
+const json = (method: string, path: string, body?: unknown): Req => ({ method, path, ...(body !== undefined ? { body, contentType: 'application/json' } : {}) });
+
+const PROBES: Record<RouteName, Probe> = {
+  postEvents: {
+    need: 'tracking:write', ok: 202, other: 403, // another tenant cannot write into tenant default
+    req: () => ({ method: 'POST', path: '/v1/events', body: cloudEvent('shipment.dispatched.v1', { tenant: 'default' }), contentType: 'application/cloudevents+json' }),
+  },
+  getEvent: { need: 'tracking:read', ok: 200, other: 404, req: () => json('GET', `/v1/events/${shipment.id}`) },
+  findXrefs: { need: 'orders:read', ok: 200, other: 200, req: () => json('GET', '/v1/xref?entity=order&canonicalId=ord-matrix') },
+  getTimeline: { need: 'fleet:read', ok: 200, other: 404, req: () => json('GET', '/v1/timeline/VEH-MATRIX') },
+  listDeadLetters: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/dead-letters') },
+  getDeadLetter: { need: 'exceptions:read', ok: 200, other: 404, req: () => json('GET', `/v1/dead-letters/${deadLetterId}`) },
+  replayDeadLetters: { need: 'exceptions:write', ok: 202, other: 202, req: () => json('POST', '/v1/dead-letters/replay', { ids: [deadLetterId] }) },
+  getReplay: { need: 'exceptions:read', ok: 200, other: 404, req: () => json('GET', `/v1/replays/${replayId}`) },
+  healthz: { need: 'public', ok: 200, other: 200, req: () => json('GET', '/healthz') },
+  readyz: { need: 'public', ok: 200, other: 200, req: () => json('GET', '/readyz') },
+  metrics: { need: 'public', ok: 200, other: 200, req: () => json('GET', '/metrics') },
+  openapi: { need: 'public', ok: 200, other: 200, req: () => json('GET', '/openapi.json') },
+  oauthToken: {
+    need: 'public', ok: 200, other: 200,
+    req: () => ({ method: 'POST', path: '/oauth/token', contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: oauthClient, client_secret: oauthSecret }).toString() }),
+  },
+  jwks: { need: 'public', ok: 200, other: 200, req: () => json('GET', '/.well-known/jwks.json') },
+  listClients: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/admin/clients') },
+  createClient: { need: 'admin:write', ok: 201, other: 201, req: () => json('POST', '/v1/admin/clients', { name: `new-${randomUUID().slice(0, 8)}`, scopes: ['admin:write'] }) },
+  getClient: { need: 'admin:read', ok: 200, other: 404, req: async () => json('GET', `/v1/admin/clients/${await newClient()}`) },
+  updateClient: { need: 'admin:write', ok: 200, other: 404, req: async () => json('PATCH', `/v1/admin/clients/${await newClient()}`, { rateLimit: { perSecond: 5 } }) },
+  rotateClient: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/admin/clients/${await newClient()}/rotate`, { overlapSeconds: 0 }) },
+  revokeClient: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/admin/clients/${await newClient()}/revoke`) },
+  listSecrets: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/admin/secrets') },
+  putSecret: { need: 'admin:write', ok: 200, other: 200, req: () => json('PUT', `/v1/admin/secrets/probe-${randomUUID().slice(0, 8)}`, { value: 'v' }) },
+  deleteSecret: { need: 'admin:write', ok: 204, other: 404, req: async () => json('DELETE', `/v1/admin/secrets/${await newSecret()}`) },
+  listAudit: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/audit') },
+  verifyAudit: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/audit/verify') },
+  listExceptions: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/exceptions') },
+  resolveException: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/exceptions/${await newException()}/resolve`, { resolution: 'called the carrier' }) },
+  securityLog: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/admin/security-log') },
+};
+
+// ----------------------------------------------------------------------------- callers
+
+const tokens = new Map<string, string>();
+for (const s of SCOPES) tokens.set(s, await tokenFor(pool, [s]));
+const allBut = async (s: Scope) => tokens.get(`all-but:${s}`) ?? tokens.set(`all-but:${s}`, await tokenFor(pool, SCOPES.filter((x) => x !== s))).get(`all-but:${s}`)!;
+const otherTenant = await tokenFor(pool, [...SCOPES], 'other-company');
+
+async function send(p: Probe, authorization: string): Promise<Answer> {
+  const r = await p.req();
+  const body = r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  return call(`${api.url}${r.path}`, { method: r.method, headers: { authorization, ...(r.contentType ? { 'content-type': r.contentType } : {}), ...(r.headers ?? {}) }, ...(body !== undefined ? { body } : {}) });
+}
+
+test('every route of the route table has a probe, and nothing else does', () => {
+  assert.deepEqual(Object.keys(PROBES).sort(), Object.keys(ALL_ROUTES).sort());
+  for (const [name, r] of Object.entries(ALL_ROUTES)) {
+    const auth = r.config.auth;
+    const need = PROBES[name as RouteName].need;
+    if (auth.kind === 'scope') assert.equal(need, auth.scope, `${name}: the probe needs what the route declares`);
+    if (auth.kind === 'public' || auth.kind === 'signature') assert.equal(need, auth.kind, name);
+  }
+});
+
+for (const [name, probe] of Object.entries(PROBES) as [RouteName, Probe][]) {
+  test(`matrix: ${ALL_ROUTES[name].method} ${ALL_ROUTES[name].url}`, async () => {
+    const open = probe.need === 'public' || probe.need === 'signature';
+    const cells: [string, string, number][] = [
+      ['no credential', '', open ? probe.ok : 401],
+      ['made-up token', `Bearer olh_${'x'.repeat(43)}`, open ? probe.ok : 401],
+      ['another tenant, every scope', `Bearer ${otherTenant}`, probe.other],
+    ];
+    for (const s of SCOPES) cells.push([`only ${s}`, `Bearer ${tokens.get(s)}`, open || s === probe.need ? probe.ok : 403]);
+    if (!open) cells.push([`every scope but ${probe.need}`, `Bearer ${await allBut(probe.need as Scope)}`, 403]);
+    const wrong: string[] = [];
+    for (const [who, authorization, expected] of cells) {
+      const a = await send(probe, authorization);
+      if (a.status !== expected) wrong.push(`${who}: expected ${expected}, got ${a.status} ${typeof a.body === 'object' ? a.body.code ?? '' : ''}`);
+      else if (expected >= 400) assert.match(a.contentType, /^application\/problem\+json/, `${who}: a problem document`);
+      if (expected === 403 && a.status === 403 && !open && probe.other !== 403) assert.match(a.body.detail, new RegExp(probe.need.replace(':', ':')), `${who}: the 403 names the missing scope`);
+    }
+    assert.deepEqual(wrong, [], `cells with the wrong status for ${name}`);
+  });
+}
+
+test('another tenant sees none of tenant default\'s rows in lists', async () => {
+  const h = { authorization: `Bearer ${otherTenant}` };
+  for (const path of ['/v1/dead-letters', '/v1/admin/clients', '/v1/admin/secrets', '/v1/audit', '/v1/exceptions', '/v1/xref?entity=order&canonicalId=ord-matrix', '/v1/admin/security-log']) {
+    const a = await call(`${api.url}${path}`, { headers: h });
+    assert.equal(a.status, 200, path);
+    const items = a.body.items as { tenant?: string; tenantId?: string }[];
+    assert.ok(items.every((x) => (x.tenant ?? x.tenantId ?? 'other-company') === 'other-company'), `${path} shows only its own rows: ${JSON.stringify(items).slice(0, 300)}`);
+    if (path.startsWith('/v1/dead-letters') || path.startsWith('/v1/xref') || path.startsWith('/v1/exceptions')) assert.equal(items.length, 0, path);
+  }
+  const r = await call(`${api.url}/v1/dead-letters/replay`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ ids: [deadLetterId] }) });
+  assert.equal(r.body.total, 0, 'a replay by another tenant selects none of this tenant\'s dead letters');
+});
