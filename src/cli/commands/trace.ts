@@ -38,20 +38,20 @@ export interface TraceEvent {
 }
 
 /** Finds the key: the argument itself, else the key of the event with that id (or seq). */
-async function resolveKey(pool: pg.Pool, arg: string): Promise<{ key: string; via?: string; others: string[] } | undefined> {
+async function resolveKey(pool: pg.Pool, arg: string, tenantId: string): Promise<{ key: string; via?: string; others: string[] } | undefined> {
   const asKey = await pool.query(
-    `select 1 from hub_events where key = $1
-     union all select 1 from hub_keys where key = $1
-     union all select 1 from hub_lifecycles where key = $1
-     union all select 1 from hub_exceptions where key = $1
-     union all select 1 from hub_timers where key = $1 limit 1`,
-    [arg],
+    `select 1 from hub_events where key = $1 and tenant_id = $2
+     union all select 1 from hub_keys where key = $1 and tenant_id = $2
+     union all select 1 from hub_lifecycles where key = $1 and tenant_id = $2
+     union all select 1 from hub_exceptions where key = $1 and tenant_id = $2
+     union all select 1 from hub_timers where key = $1 and tenant_id = $2 limit 1`,
+    [arg, tenantId],
   );
   if (asKey.rowCount) return { key: arg, others: [] };
   const seq = /^\d+$/.test(arg) && Number(arg) <= Number.MAX_SAFE_INTEGER ? Number(arg) : null;
   const byEvent = await pool.query<{ key: string; id: string; source: string }>(
-    `select key, id, source from hub_events where id = $1 or seq = $2 order by seq`,
-    [arg, seq],
+    `select key, id, source from hub_events where (id = $1 or seq = $2) and tenant_id = $3 order by seq`,
+    [arg, seq, tenantId],
   );
   if (!byEvent.rowCount) return undefined;
   const keys = [...new Set(byEvent.rows.map((r) => r.key))];
@@ -59,28 +59,28 @@ async function resolveKey(pool: pg.Pool, arg: string): Promise<{ key: string; vi
   return { key: first.key, via: `event ${first.id} from ${first.source}`, others: keys.slice(1) };
 }
 
-export async function collectTrace(pool: pg.Pool, key: string) {
+export async function collectTrace(pool: pg.Pool, key: string, tenantId = 'default') {
   const events = await pool.query(
-    `select seq, id, source, type, occurred_at, received_at, correlation_id, data, tenant_id from hub_events where key = $1 order by coalesce(occurred_at, received_at), seq`,
-    [key],
+    `select seq, id, source, type, occurred_at, received_at, correlation_id, data, tenant_id from hub_events where key = $1 and tenant_id = $2 order by coalesce(occurred_at, received_at), seq`,
+    [key, tenantId],
   );
   const seqs = events.rows.map((r) => r.seq as number);
   const attempts = seqs.length
     ? (await pool.query(`select * from hub_attempts where event_seq = any($1::bigint[]) order by id`, [seqs])).rows
     : [];
-  const work = (await pool.query(`select tenant_id, pending, cursor, attempts, run_at, locked_by, lease_until, last_error from hub_keys where key = $1`, [key])).rows[0];
-  const lifecycles = (await pool.query(`select kind, state, state_at, flags, snapshot, updated_at, tenant_id from hub_lifecycles where key = $1 order by kind`, [key])).rows;
-  const deadLetters = await listDeadLetters(pool, { key, limit: 1000 });
-  const exceptions = (await pool.query(`select id, code, severity, message, status, details, created_at, resolved_at, event_seq from hub_exceptions where key = $1 order by id`, [key])).rows;
-  const timers = (await pool.query(`select name, due_at, status, event_type, fired_at from hub_timers where key = $1 order by due_at`, [key])).rows;
+  const work = (await pool.query(`select tenant_id, pending, cursor, attempts, run_at, locked_by, lease_until, last_error from hub_keys where key = $1 and tenant_id = $2`, [key, tenantId])).rows[0];
+  const lifecycles = (await pool.query(`select kind, state, state_at, flags, snapshot, updated_at, tenant_id from hub_lifecycles where key = $1 and tenant_id = $2 order by kind`, [key, tenantId])).rows;
+  const deadLetters = await listDeadLetters(pool, { key, tenantId, limit: 1000 });
+  const exceptions = (await pool.query(`select id, code, severity, message, status, details, created_at, resolved_at, event_seq from hub_exceptions where key = $1 and tenant_id = $2 order by id`, [key, tenantId])).rows;
+  const timers = (await pool.query(`select name, due_at, status, event_type, fired_at from hub_timers where key = $1 and tenant_id = $2 order by due_at`, [key, tenantId])).rows;
   // cross references: rows naming the key as a canonical or external id, and their siblings
   const ids = [key, ...(key.includes(':') ? [key.slice(key.indexOf(':') + 1)] : [])];
   const xref = (
     await pool.query(
-      `with hit as (select distinct tenant_id, entity, canonical_id from hub_xref where canonical_id = any($1::text[]) or external_id = any($1::text[]))
+      `with hit as (select distinct tenant_id, entity, canonical_id from hub_xref where tenant_id = $2 and (canonical_id = any($1::text[]) or external_id = any($1::text[])))
        select x.entity, x.canonical_id, x.system, x.external_id, x.created_at from hub_xref x join hit using (tenant_id, entity, canonical_id)
        order by x.entity, x.canonical_id, x.system, x.external_id`,
-      [ids],
+      [ids, tenantId],
     )
   ).rows;
 
@@ -239,18 +239,19 @@ export function traceCommand(): Command {
   const cmd = new Command('trace')
     .description('everything about one business key: events and their outcomes, attempts, dead letters, exceptions, lifecycle, cross references')
     .argument('<key-or-event-id>', 'a business key (e.g. SHP-1042), or an event id (CloudEvents id or inbox seq) whose key to trace')
+    .option('--tenant <id>', 'the tenant (Odoo company) whose key it is', 'default')
     .option('--json', 'print JSON for scripts (event payloads included)')
     .action(
       act(async (arg: string, _o: unknown, self: Command) => {
-        const o = optionsOf<{ json?: boolean }>(self);
+        const o = optionsOf<{ json?: boolean; tenant: string }>(self);
         const { config } = loadCliConfig(o);
         return withDatabase(config, async (db) => {
-          const found = await resolveKey(db.pool, arg);
+          const found = await resolveKey(db.pool, arg, o.tenant);
           if (!found)
             throw new CliError(`nothing is known about "${arg}": no event, lifecycle or exception has this key, and no event has this id`, {
               fix: 'check the spelling (keys are case-sensitive); `logistics-hub dlq list --json` shows keys of failed events',
             });
-          const t = await collectTrace(db.pool, found.key);
+          const t = await collectTrace(db.pool, found.key, o.tenant);
           if (o.json) {
             process.stdout.write(json({ query: arg, ...(found.via ? { foundBy: found.via } : {}), ...t }) + '\n');
             return 0;
