@@ -54,7 +54,7 @@ if (selected.length === 0) {
 
 const all = selected.length ? selected : testFiles(join(root, 'test'));
 // Files that exercise the database pipeline and the HTTP API; run on both servers.
-const dual = all.filter((f) => /test\/(pipeline|api|platform)\//.test(f));
+const dual = all.filter((f) => /test\/(pipeline|api|platform|security)\//.test(f));
 const concurrency = String(Math.max(1, Number(process.env.HUB_TEST_CONCURRENCY ?? 2)));
 const nodeTest = (files: string[]) => ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-timeout=600000', ...files];
 
