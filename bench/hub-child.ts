@@ -5,6 +5,8 @@
  *   BENCH_HANDLER=noop      does nothing (ingest bench: measures the pipeline itself)
  *   BENCH_HANDLER=sidetable inserts one row per event into bench_effects inside the
  *                           pipeline transaction (pipeline bench: a minimal real effect)
+ *   BENCH_HANDLER=audited   sidetable, and one audit-trail entry per event (every event a
+ *                           state change: the hash chain's worst case)
  * Prints "READY <url>"; stops cleanly on SIGTERM.
  */
 import pg from 'pg';
@@ -26,16 +28,27 @@ clientProto.query = function (this: unknown, ...a: unknown[]) {
 };
 
 const kind = process.env.BENCH_HANDLER ?? 'noop';
+const sidetable: Handler = {
+  name: 'bench.sidetable',
+  matches: () => true,
+  async handle(e, ctx) {
+    await ctx.tx.query(`insert into bench_effects (ref, key, started) values ($1, $2, $3)`, [e.id, e.key, new Date()]);
+  },
+};
 const handler: Handler =
   kind === 'sidetable'
-    ? {
-        name: 'bench.sidetable',
-        matches: () => true,
-        async handle(e, ctx) {
-          await ctx.tx.query(`insert into bench_effects (ref, key, started) values ($1, $2, $3)`, [e.id, e.key, new Date()]);
-        },
-      }
-    : { name: 'bench.noop', matches: () => true, async handle() {} };
+    ? sidetable
+    : kind === 'audited'
+      ? {
+          name: 'bench.audited',
+          matches: () => true,
+          async handle(e, ctx) {
+            await sidetable.handle(e, ctx);
+            // every event a state change: the audit trail's worst case
+            ctx.audit({ actor: `event:${e.source}`, action: 'bench.state_changed', objectType: 'bench', objectId: e.key, before: { seq: e.seq - 1 }, after: { seq: e.seq } });
+          },
+        }
+      : { name: 'bench.noop', matches: () => true, async handle() {} };
 
 // With BENCH_GATE=1 the process loads its modules, says "READY loaded" and starts the
 // hub only on SIGUSR2 (then prints "STARTED <url>"), so several processes start together.

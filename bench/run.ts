@@ -525,7 +525,7 @@ function quietGwLogger() {
 }
 let GwLogger: typeof import('graphile-worker').Logger;
 
-async function runPipeline(system: PipelineRow['system'], variant: string, keys: number | null, template: string, procs: number): Promise<PipelineRow> {
+async function runPipeline(system: PipelineRow['system'], variant: string, keys: number | null, template: string, procs: number, handler = 'sidetable'): Promise<PipelineRow> {
   const db = await freshDb(`pl_${system === 'hub' ? 'hub' : 'gw'}`, template);
   const kids: Child[] = [];
   const pool = createPool(db.url, 2);
@@ -537,7 +537,7 @@ async function runPipeline(system: PipelineRow['system'], variant: string, keys:
     for (let i = 0; i < procs; i++) {
       starts.push(
         system === 'hub'
-          ? spawnReady(join(here, 'hub-child.ts'), [], hubEnv(db.url, `bench-p${i}`, { BENCH_HANDLER: 'sidetable', BENCH_GATE: '1', HUB_CONCURRENCY: String(HUB_CONCURRENCY) }))
+          ? spawnReady(join(here, 'hub-child.ts'), [], hubEnv(db.url, `bench-p${i}`, { BENCH_HANDLER: handler, BENCH_GATE: '1', HUB_CONCURRENCY: String(HUB_CONCURRENCY) }))
           : spawnReady(join(here, 'gw-child.ts'), [], { DATABASE_URL: db.url, GW_CONCURRENCY: String(HUB_CONCURRENCY), GW_POLL_MS: '1000', GW_POOL_SIZE: String(10 + 1) }),
       );
     }
@@ -612,6 +612,8 @@ async function benchPipeline(): Promise<PipelineRow[]> {
     log(`pipeline: pre-loading ${P.pipelineN} events over ${dist.name} with ingest()`);
     const tpl = await hubTemplate(dist.keys);
     for (const procs of P.procs) if (!interrupted) rows.push(await runPipeline('hub', `per-key order`, dist.keys, tpl, procs));
+    // the audit trail's cost: the same load with one hash-chained audit entry per event
+    if (dist.keys === 1000) for (const procs of P.procs) if (!interrupted) rows.push(await runPipeline('hub', AUDITED, dist.keys, tpl, procs, 'audited'));
     await dropDb(tpl);
   }
   const gw: { keys: number | null; variant: string }[] = [
@@ -702,11 +704,32 @@ function ingestTables(rows: IngestRow[]): { main: string; ceilings: string; late
   };
 }
 
+const AUDITED = 'per-key order, one audit entry per event';
+
+/** Events per second with and without an audit entry per event, same run, same template. */
+function auditTable(rows: PipelineRow[]): string {
+  const body: string[][] = [];
+  for (const procs of P.procs) {
+    const plain = rows.find((r) => r.system === 'hub' && r.keys === 1000 && r.processes === procs && r.variant !== AUDITED);
+    const audited = rows.find((r) => r.system === 'hub' && r.keys === 1000 && r.processes === procs && r.variant === AUDITED);
+    if (!plain && !audited) continue;
+    body.push([
+      String(procs),
+      fmt(plain?.eventsPerSec),
+      `${fmt(audited?.eventsPerSec)}${audited && !audited.ok ? ' (incomplete)' : ''}`,
+      pct(audited?.eventsPerSec, plain?.eventsPerSec),
+      `${fmt(plain?.xactsPerEvent, 2)} / ${fmt(audited?.xactsPerEvent, 2)}`,
+      audited?.statementsPerEvent && plain?.statementsPerEvent ? `${fmt(plain.statementsPerEvent.all, 2)} / ${fmt(audited.statementsPerEvent.all, 2)}` : '–',
+    ]);
+  }
+  return table(['processes', 'events/s, side-table effect', 'events/s, same + audit entry per event', 'audited ÷ plain', 'commits per event (plain / audited)', 'statements per event (plain / audited)'], body);
+}
+
 function pipelineTable(rows: PipelineRow[]): string {
   const body: string[][] = [];
   for (const keys of [1000, 10]) {
     for (const procs of P.procs) {
-      const h = rows.find((r) => r.system === 'hub' && r.keys === keys && r.processes === procs);
+      const h = rows.find((r) => r.system === 'hub' && r.keys === keys && r.processes === procs && r.variant !== AUDITED);
       const gq = rows.find((r) => r.system === 'graphile-worker' && r.keys === keys && r.processes === procs);
       const gu = rows.find((r) => r.system === 'graphile-worker' && r.keys === null && r.processes === procs);
       body.push([
@@ -908,6 +931,10 @@ function render(raw: RawResults): { md: string; summary: string } {
     );
     md.push(pipelineTable(raw.pipeline), '');
     summary += '\nPIPELINE\n' + pipelineTable(raw.pipeline) + '\n';
+    if (raw.pipeline.some((r) => r.variant === AUDITED)) {
+      md.push('### Audit trail cost', '', 'The 1,000-key load again, with a handler that also appends one hash-chained audit entry per event (in the worker\'s transaction, one head lock per batch): the worst case, where every event changes a state.', '', auditTable(raw.pipeline), '');
+      summary += '\nAUDIT\n' + auditTable(raw.pipeline) + '\n';
+    }
   }
   let notes = '';
   try {
