@@ -3,13 +3,14 @@
  * what is wrong. Exit 0 when every check passes, 1 otherwise.
  */
 import { Command } from 'commander';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { HubConfig } from '../../platform/config.ts';
 import { createPool, redactUrl, startEmbeddedPostgres, type EmbeddedHandle } from '../../platform/db.ts';
 import { migrationStatus } from '../../platform/migrate.ts';
+import { loadKeyring, type Keyring } from '../../security/keyring.ts';
 import { diffSchema, dumpSchema, readSnapshot } from '../../platform/schema-dump.ts';
 import { act, examples, optionsOf } from '../command.ts';
 import { CliError, explainDatabaseError } from '../errors.ts';
@@ -127,10 +128,56 @@ async function checkDatabase(config: HubConfig, add: (c: Check) => void): Promis
     const label = embedded ? `embedded PostgreSQL in ${join(config.dataDir, 'pg')} (${redactUrl(url)}${how})` : redactUrl(url);
     add({ name: 'database', status: 'ok', message: `database reachable: ${label}, PostgreSQL ${version}` });
     await checkMigrations(pool, add);
+    await checkMasterKey(config, pool, add);
   } finally {
     await pool.end().catch(() => undefined);
     if (embedded?.owned) await embedded.stop().catch(() => undefined);
   }
+}
+
+/** The master key loads, and every sealed value in the database opens with the keys configured. */
+async function checkMasterKey(config: HubConfig, pool: pg.Pool, add: (c: Check) => void): Promise<void> {
+  const implicit = join(config.dataDir, 'master.key');
+  if (!process.env.HUB_MASTER_KEY && !config.security.masterKeyFile && !existsSync(implicit)) {
+    add({ name: 'masterKey', status: 'skip', message: `no master key yet: the hub generates ${resolve(implicit)} on its first start (back it up; every hub process of this database needs it)` });
+    return;
+  }
+  let keyring: Keyring;
+  try {
+    keyring = loadKeyring(config);
+  } catch (e) {
+    add({ name: 'masterKey', status: 'fail', message: (e as Error).message, fix: 'set HUB_MASTER_KEY (base64 of 32 bytes) or security.masterKeyFile to a readable key file' });
+    return;
+  }
+  let rows: { mk: string; n: number }[];
+  try {
+    rows = (
+      await pool.query<{ mk: string; n: number }>(
+        `select mk, sum(n)::int as n from (select sealed->>'mk' as mk, count(*) as n from hub_secrets group by 1
+           union all select sealed->>'mk', count(*) from hub_signing_keys group by 1) s group by mk`,
+      )
+    ).rows;
+  } catch {
+    add({ name: 'masterKey', status: 'skip', message: `master key ${keyring.current.id} loaded from ${keyring.origin}; stored secrets not checked (migrations missing)` });
+    return;
+  }
+  const missing = rows.filter((r) => !keyring.has(r.mk));
+  const older = rows.filter((r) => keyring.has(r.mk) && r.mk !== keyring.current.id);
+  if (missing.length) {
+    add({
+      name: 'masterKey',
+      status: 'fail',
+      message: `${plural(missing.reduce((a, r) => a + r.n, 0), 'stored secret')} sealed under master key${missing.length > 1 ? 's' : ''} ${missing.map((r) => r.mk).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not configured (current ${keyring.current.id} from ${keyring.origin})`,
+      fix: 'add the previous key to HUB_MASTER_KEY_PREVIOUS or as a further line of the key file, then run `logistics-hub secrets rewrap`',
+    });
+    return;
+  }
+  add({
+    name: 'masterKey',
+    status: 'ok',
+    message: `master key ${keyring.current.id} from ${keyring.origin}; ${plural(rows.reduce((a, r) => a + r.n, 0), 'stored secret')} open with it` +
+      (older.length ? ` (${plural(older.reduce((a, r) => a + r.n, 0), 'value')} still under an older key: run \`logistics-hub secrets rewrap\`)` : ''),
+  });
 }
 
 async function checkMigrations(pool: pg.Pool, add: (c: Check) => void): Promise<void> {
