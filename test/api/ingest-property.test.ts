@@ -82,7 +82,7 @@ test('arbitrary requests to /v1/events: never a 5xx, errors are problems, nothin
   await fc.assert(
     fc.asyncProperty(request, async ({ payload, headers }) => {
       const before = await countEvents(api.pool);
-      const res = await api.app.inject({ method: 'POST', url: '/v1/events', headers, payload });
+      const res = await api.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${api.token}`, ...headers }, payload });
       const after = await countEvents(api.pool);
       assert.ok(res.statusCode < 500, `${res.statusCode} ${res.body}`);
       if (res.statusCode === 202) {

@@ -16,12 +16,12 @@ test('doctor and migrate start the embedded PostgreSQL and stop it again', async
   assert.equal(doctor.code, 1, show(doctor));
   assert.match(doctor.stdout, /^✓ data directory .* is writable$/m);
   assert.match(doctor.stdout, /^✓ database reachable: embedded PostgreSQL in .*\/pg \(postgresql:\/\/hub:\*\*\*@127\.0\.0\.1:\d+\/hub, started for this check and stopped again\), PostgreSQL \d+/m);
-  assert.match(doctor.stdout, /^✗ 1 migration not applied yet/m);
+  assert.match(doctor.stdout, /^✗ \d+ migrations? not applied yet/m);
   assert.equal(existsSync(pidFile), false, 'the embedded PostgreSQL was stopped');
 
   const migrate = await cli(['migrate'], { env, timeoutMs: 60000 });
   assert.equal(migrate.code, 0, show(migrate));
-  assert.match(migrate.stdout, /1 migration applied to embedded PostgreSQL in .*\/pg/);
+  assert.match(migrate.stdout, /\d+ migrations? applied to embedded PostgreSQL in .*\/pg/);
   assert.equal(existsSync(pidFile), false);
 });
 
