@@ -118,6 +118,13 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   });
   installAuth(app, auth); // after the correlation id, before everything else
 
+  // answers of authenticated routes may carry tenant data: never cached by intermediaries, never sniffed
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    const auth = (request.routeOptions.config as { auth?: RouteAuth } | undefined)?.auth;
+    if (auth && auth.kind !== 'public' && !reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;

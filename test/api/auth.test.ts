@@ -44,12 +44,15 @@ test('outside its scopes: 403 auth.missing_scope naming the scope', async () => 
   assertProblem(a, 403, 'auth.missing_scope');
   assert.match(a.body.detail, /exceptions:read/);
   assert.deepEqual(a.body.issues, [{ path: 'scope', message: 'requires exceptions:read' }]);
+  const ok = await call(`${api.url}/v1/dead-letters`);
+  assert.equal(ok.headers.get('cache-control'), 'no-store', 'tenant data is not cached by intermediaries');
+  assert.equal(ok.headers.get('x-content-type-options'), 'nosniff');
   // ingest: the domain of the event type decides
   const w = await post(api, cloudEvent('shipment.dispatched.v1'), undefined, bearer(t));
   assertProblem(w, 403, 'auth.missing_scope');
   assert.match(w.body.detail, /tracking:write/);
-  const ok = await post(api, cloudEvent('shipment.dispatched.v1'), undefined, bearer(await api.client(['tracking:write'])));
-  assert.equal(ok.status, 202);
+  const written = await post(api, cloudEvent('shipment.dispatched.v1'), undefined, bearer(await api.client(['tracking:write'])));
+  assert.equal(written.status, 202);
 });
 
 test('revoked: the next request is 401 (this process forgets the token at once)', async () => {
