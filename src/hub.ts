@@ -22,6 +22,7 @@ import { buildServer } from './api/server.ts';
 import type { ReadinessCheck } from './api/context.ts';
 import { loadKeyring, type Keyring } from './security/keyring.ts';
 import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap.ts';
+import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -134,6 +135,9 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   }
   worker?.start();
   relay?.start();
+  // webhooks stored but not mapped (a crash between the 2xx and the mapping) are mapped here
+  const receipts = new StoredReceiptSweeper({ pool: db.pool, log: log.child({ component: 'webhooks' }), config, ingest: (e) => committer.submit(e) }, { intervalMs: 60_000, graceSeconds: 60 });
+  receipts.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
@@ -143,6 +147,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       if (stopped) return;
       stopped = true;
       await server.close();
+      await receipts.stop();
       await worker?.stop();
       await relay?.stop();
       await relay?.publisher.close?.();

@@ -5,6 +5,7 @@
  */
 import { ROUTES } from './schemas.ts';
 import { ADMIN_ROUTES } from './routes/admin.ts';
+import { WEBHOOK_ROUTES } from './routes/webhooks.ts';
 
-export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES } as const;
+export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES, ...WEBHOOK_ROUTES } as const;
 export type RouteName = keyof typeof ALL_ROUTES;

@@ -20,6 +20,7 @@ import type { RouteSpec } from './schemas.ts';
 import type { RouteAuth } from './principal.ts';
 import { Authenticator, installAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { SigningKeys } from '../security/jwt.ts';
 import { logSecurityEvent } from '../security/security-log.ts';
 
@@ -150,5 +151,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(queryRoutes, { ctx });
   await app.register(operationRoutes, { ctx, openapi: openapiDocument });
   await app.register(adminRoutes, { ctx, auth, signingKeys });
+  await app.register(webhookRoutes, { ctx });
   return app;
 }

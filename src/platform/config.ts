@@ -114,7 +114,7 @@ export const ConfigSchema = Type.Object(
               maxBodyBytes: Type.Optional(Type.Integer({ minimum: 64, description: 'Overrides webhooks.maxBodyBytes.' })),
               mapper: Type.String({ default: 'cloudevents', description: 'How the body becomes canonical events (cloudevents: a CloudEvent or a batch of them).' }),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, default: {} },
           ),
           { default: {}, description: 'Partners that call POST /v1/webhooks/{partner}, by name.' },
         ),

@@ -6,10 +6,26 @@
  * `v1,<base64 HMAC-SHA256>` over `<id>.<timestamp>.<body>`, keyed by the bytes of the
  * secret (`whsec_` + base64). Several signatures may be present (the sender signs with
  * every secret it holds during a rotation); one valid signature is enough.
+ *
+ * Partners that do not follow the standard: `hmac-sha256-hex`, the hex HMAC-SHA256 of the
+ * raw body keyed by the UTF-8 bytes of the secret as stored (optionally `sha256=` in
+ * front), in a header of the partner's choosing.
+ *
+ * The parsing helpers here are total: any header value gives an answer, never an exception.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 export const SECRET_PREFIX = 'whsec_';
+
+/** Header names of the standard scheme (lower-case, as Node presents them). */
+export const STANDARD_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
+
+/** A usable webhook id: printable ASCII without spaces, at most 256 characters (it is part of a unique index). */
+export const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** Most characters of a signature header considered (a sender holds a handful of secrets at most). */
+const MAX_SIGNATURE_HEADER = 4096;
 
 /** A new Standard Webhooks secret: whsec_ + base64 of 24 random bytes. */
 export function generateWebhookSecret(bytes = 24): string {
@@ -42,12 +58,31 @@ export function standardHeaders(secrets: readonly string[], id: string, timestam
   };
 }
 
+export interface SignatureEntry {
+  /** v1 (HMAC-SHA256), v1a (asymmetric, not accepted here), ... */
+  version: string;
+  signature: string;
+}
+
+/** The entries of a `webhook-signature` header: space-separated `<version>,<signature>`; malformed entries are skipped. */
+export function parseSignatureHeader(header: string): SignatureEntry[] {
+  const out: SignatureEntry[] = [];
+  for (const part of header.slice(0, MAX_SIGNATURE_HEADER).split(/[ \t]+/)) {
+    const comma = part.indexOf(',');
+    if (comma <= 0 || comma === part.length - 1) continue;
+    out.push({ version: part.slice(0, comma), signature: part.slice(comma + 1) });
+  }
+  return out;
+}
+
+/** Canonical base64 of a 32-byte MAC (44 characters ending in one `=`). */
+const MAC_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
 /** True when any `v1,` signature in the header matches any of the secrets. Constant-time per comparison. */
 export function verifyStandardSignature(secrets: readonly string[], id: string, timestamp: string, body: Buffer, signatureHeader: string): boolean {
-  const given = signatureHeader
-    .split(' ')
-    .filter((s) => s.startsWith('v1,'))
-    .map((s) => Buffer.from(s.slice(3), 'base64'));
+  const given = parseSignatureHeader(signatureHeader)
+    .filter((e) => e.version === 'v1' && MAC_BASE64.test(e.signature))
+    .map((e) => Buffer.from(e.signature, 'base64'));
   if (!given.length) return false;
   let ok = false;
   for (const secret of secrets) {
@@ -57,4 +92,65 @@ export function verifyStandardSignature(secrets: readonly string[], id: string, 
     for (const g of given) if (g.length === expected.length && timingSafeEqual(g, expected)) ok = true;
   }
   return ok;
+}
+
+/** Hex HMAC-SHA256 of the body, keyed by the UTF-8 bytes of the secret (the hmac-sha256-hex scheme). */
+export function signHmacHex(secret: string, body: Buffer | string): string {
+  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
+}
+
+/**
+ * True when the header (64 hex digits, either case, optionally `sha256=` in front) is the
+ * HMAC of the body under any of the secrets. Constant-time per comparison.
+ */
+export function verifyHmacHexSignature(secrets: readonly string[], body: Buffer, signatureHeader: string): boolean {
+  const m = /^[ \t]*(?:sha256=)?([0-9A-Fa-f]{64})[ \t]*$/.exec(signatureHeader);
+  if (!m) return false;
+  const given = Buffer.from(m[1]!, 'hex');
+  let ok = false;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest();
+    if (timingSafeEqual(given, expected)) ok = true;
+  }
+  return ok;
+}
+
+/** The value of a request header; undefined when absent or blank. Node joins repeated headers with ", ". */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  const s = Array.isArray(v) ? v.join(', ') : v;
+  return s === undefined || s.trim() === '' ? undefined : s;
+}
+
+export type TimestampParse = { ok: true; seconds: number } | { ok: false; reason: string };
+
+/** A `webhook-timestamp`: Unix seconds as a plain decimal integer (no sign, fraction or exponent). */
+export function parseWebhookTimestamp(value: string): TimestampParse {
+  const v = value.trim();
+  if (!/^[0-9]+$/.test(v)) return { ok: false, reason: 'must be Unix time in whole seconds (decimal digits only)' };
+  if (v.length > 12) {
+    return { ok: false, reason: v.length === 13 ? 'looks like milliseconds: send Unix time in seconds' : 'is out of range' };
+  }
+  return { ok: true, seconds: Number(v) };
+}
+
+export type TimestampCheck = { ok: true } | { ok: false; reason: 'too_old' | 'in_future'; skewSeconds: number };
+
+/** Whether a timestamp is within `toleranceSeconds` of now, in both directions. */
+export function checkTimestamp(seconds: number, now: Date, toleranceSeconds: number): TimestampCheck {
+  const skew = seconds - Math.floor(now.getTime() / 1000);
+  if (skew < -toleranceSeconds) return { ok: false, reason: 'too_old', skewSeconds: -skew };
+  if (skew > toleranceSeconds) return { ok: false, reason: 'in_future', skewSeconds: skew };
+  return { ok: true };
+}
+
+/** Whether a value can serve as a webhook id (stored, indexed, compared). */
+export function isValidWebhookId(id: string): boolean {
+  return WEBHOOK_ID.test(id);
+}
+
+/** SHA-256 of a body: the receipt's digest, and the delivery id of partners that send none. */
+export function bodyDigest(body: Buffer): Buffer {
+  return createHash('sha256').update(body).digest();
 }

@@ -17,9 +17,15 @@ import { ingest } from '../../src/pipeline/inbox.ts';
 import { requestReplay } from '../../src/pipeline/replay.ts';
 import { createClient } from '../../src/security/clients.ts';
 import { putSecret } from '../../src/security/secrets.ts';
+import { generateWebhookSecret, standardHeaders } from '../../src/security/webhook-signature.ts';
 import { call, cloudEvent, startApi, tokenFor, TEST_KEYRING, type Answer } from './harness.ts';
 
-const api = await startApi({ config: { security: { rateLimit: { perSecond: 10000, burst: 10000 } } } });
+const api = await startApi({
+  config: {
+    security: { rateLimit: { perSecond: 10000, burst: 10000 } },
+    webhooks: { partners: { matrix: { secret: 'matrix-webhook' } } },
+  },
+});
 const pool = api.pool;
 
 // ----------------------------------------------------------------------------- fixtures (tenant default)
@@ -43,6 +49,13 @@ const newSecret = async () => {
   return name;
 };
 const newException = async () => (await pool.query(`insert into hub_exceptions (key, code, message) values ('SHP-MATRIX', 'test.exception', 'look at it') returning id`)).rows[0].id as number;
+const webhookSecret = generateWebhookSecret();
+await putSecret(pool, TEST_KEYRING, { tenantId: 'default', name: 'matrix-webhook', value: webhookSecret, actor: 'test', overlapSeconds: 0 });
+const signedWebhook = (): Req => {
+  const body = JSON.stringify(cloudEvent('shipment.dispatched.v1'));
+  const id = `msg_${randomUUID()}`;
+  return { method: 'POST', path: '/v1/webhooks/matrix', body, contentType: 'application/json', headers: standardHeaders([webhookSecret], id, Math.floor(Date.now() / 1000), body) };
+};
 const oauthSecret = await tokenFor(pool, ['tracking:read']);
 const oauthClient = (await pool.query(`select client_id from hub_client_credentials order by id desc limit 1`)).rows[0].client_id as string;
 
@@ -102,6 +115,8 @@ const PROBES: Record<RouteName, Probe> = {
   listExceptions: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/exceptions') },
   resolveException: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/exceptions/${await newException()}/resolve`, { resolution: 'called the carrier' }) },
   securityLog: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/admin/security-log') },
+  // the partner's signature is the credential: bearer tokens, valid or not, change nothing
+  receiveWebhook: { need: 'signature', ok: 202, other: 202, req: signedWebhook },
 };
 
 // ----------------------------------------------------------------------------- callers
