@@ -23,6 +23,7 @@ import type { ReadinessCheck } from './api/context.ts';
 import { loadKeyring, type Keyring } from './security/keyring.ts';
 import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap.ts';
 import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
+import { RetentionJob } from './security/retention.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -138,6 +139,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   // webhooks stored but not mapped (a crash between the 2xx and the mapping) are mapped here
   const receipts = new StoredReceiptSweeper({ pool: db.pool, log: log.child({ component: 'webhooks' }), config, ingest: (e) => committer.submit(e) }, { intervalMs: 60_000, graceSeconds: 60 });
   receipts.start();
+  const retention = config.retention.enabled ? new RetentionJob({ pool: db.pool, config: config.retention, clock, log: log.child({ component: 'retention' }) }) : undefined;
+  retention?.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
@@ -148,6 +151,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       stopped = true;
       await server.close();
       await receipts.stop();
+      await retention?.stop();
       await worker?.stop();
       await relay?.stop();
       await relay?.publisher.close?.();

@@ -5,7 +5,7 @@
  * no URL is configured, and stopping it again if this command started it).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
@@ -234,6 +234,11 @@ export async function withDatabase<T>(config: HubConfig, fn: (db: Database) => P
 
 /** Who asked, for replay requests and history. */
 export function requester(): string {
-  const user = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
-  return `cli:${user}@${hostname()}`;
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? process.env.LOGNAME;
+  }
+  return `cli:${user || 'unknown'}@${hostname()}`;
 }

@@ -2,11 +2,14 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { clientsCommand, tenantsCommand } from './commands/clients.ts';
+import { auditCommand } from './commands/audit.ts';
 import { configCommand } from './commands/config.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { replayCommand } from './commands/replay.ts';
+import { retentionCommand } from './commands/retention.ts';
+import { secretsCommand } from './commands/secrets.ts';
 import { startCommand } from './commands/start.ts';
 import { traceCommand } from './commands/trace.ts';
 import { examples } from './command.ts';
@@ -50,17 +53,21 @@ export function buildProgram(): Command {
     .addCommand(traceCommand())
     .addCommand(configCommand())
     .addCommand(clientsCommand())
-    .addCommand(tenantsCommand());
+    .addCommand(tenantsCommand())
+    .addCommand(secretsCommand())
+    .addCommand(auditCommand())
+    .addCommand(retentionCommand());
   examples(program, [
     ['logistics-hub doctor', 'is everything in place?'],
     ['logistics-hub start', 'run the hub (embedded PostgreSQL, port 8080)'],
     ['logistics-hub dlq list --since 1d', "yesterday's dead letters"],
     ['logistics-hub replay --code carrier.timeout', 'replay them once fixed'],
     ['logistics-hub trace SHP-1042', 'one shipment, end to end'],
+    ['logistics-hub audit verify', 'is the audit trail intact?'],
   ]);
   program.addHelpText(
     'after',
-    '\nExit codes: 0 ok, 1 failure, 2 usage or configuration error.\nEnvironment: DATABASE_URL, HUB_CONFIG, HUB_DATA_DIR, PORT, HUB_HOST, LOG_LEVEL, NATS_URL... (see `logistics-hub config schema`), NO_COLOR.\n',
+    '\nExit codes: 0 ok, 1 failure, 2 usage or configuration error.\nEnvironment: DATABASE_URL, HUB_CONFIG, HUB_DATA_DIR, PORT, HUB_HOST, LOG_LEVEL, NATS_URL... (see `logistics-hub config schema`), HUB_MASTER_KEY, HUB_MASTER_KEY_PREVIOUS, NO_COLOR.\n',
   );
   configureTree(program);
   return program;

@@ -43,13 +43,16 @@ export interface AuditEntry {
   hash: string;
 }
 
-/** JSON with object keys sorted at every level: the same value always gives the same text. */
+/**
+ * JSON with object keys sorted at every level: the same value always gives the same text.
+ * Values with toJSON (Date) are replaced by its result, as JSON.stringify does.
+ */
 export function canonicalJson(v: unknown): string {
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(): unknown }).toJSON();
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return '[' + v.map((x) => canonicalJson(x === undefined ? null : x)).join(',') + ']';
-  if (v instanceof Date) return JSON.stringify(v.toISOString());
   const o = v as Record<string, unknown>;
-  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}';
+  return '{' + Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function' && typeof o[k] !== 'symbol').sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}';
 }
 
 export function digestOf(v: unknown): string | null {
@@ -129,7 +132,7 @@ export function rowToAudit(r: Record<string, unknown>): AuditEntry {
 
 export interface ChainBreak {
   tenantId: string;
-  /** the first entry that does not verify (for a truncated tail: the head's last seq) */
+  /** the first entry that does not verify (entries cut from the end: the last one the head records) */
   seq: number;
   reason: string;
 }
@@ -139,7 +142,26 @@ export interface VerifyResult {
   broken: ChainBreak | undefined;
 }
 
-/** Recomputes every tenant's chain (or one tenant's) and names the first broken link. */
+interface Head {
+  lastSeq: number;
+  lastHash: string;
+}
+
+async function readHead(db: Queryable, tenantId: string): Promise<Head | undefined> {
+  const r = await db.query<{ last_seq: number; last_hash: string }>(`select last_seq, last_hash from hub_audit_heads where tenant_id = $1`, [tenantId]);
+  return r.rows[0] ? { lastSeq: Number(r.rows[0].last_seq), lastHash: r.rows[0].last_hash } : undefined;
+}
+
+/** How many verified hashes are remembered to recognise an inserted entry. */
+const RECENT = 1024;
+
+/**
+ * Recomputes every tenant's chain (or one tenant's) and names the first broken link.
+ *
+ * Safe while the hub appends: each tenant's head is read first and the chain is checked
+ * up to the entry it records; entries found past it are checked too once a fresh head
+ * covers them, and are reported when none does (added outside the audit trail).
+ */
 export async function verifyAudit(db: Queryable, opts: { tenantId?: string; pageSize?: number; onProgress?: (checked: number) => void } = {}): Promise<VerifyResult> {
   const pageSize = opts.pageSize ?? 5000;
   const tenants = opts.tenantId
@@ -148,37 +170,72 @@ export async function verifyAudit(db: Queryable, opts: { tenantId?: string; page
   const out: VerifyResult = { tenants: [], broken: undefined };
   let checked = 0;
   for (const tenantId of tenants) {
+    const broken = (seq: number, reason: string): VerifyResult => {
+      out.broken = { tenantId, seq, reason };
+      return out;
+    };
+    let head = await readHead(db, tenantId);
     let prevHash = genesisHash(tenantId);
     let lastSeq = 0;
     let entries = 0;
+    // the last verified entries, to tell an inserted entry from a removed one
+    const recentSeqs: number[] = [];
+    const recentIndex = new Map<string, number>([[prevHash, 0]]);
+    const remember = (seq: number, hash: string) => {
+      recentSeqs.push(seq);
+      recentIndex.set(hash, seq);
+      if (recentSeqs.length > RECENT) {
+        recentSeqs.shift();
+        recentIndex.delete(recentIndex.keys().next().value!);
+      }
+    };
     for (;;) {
-      const page = await db.query(`select * from hub_audit where tenant_id = $1 and seq > $2 order by seq limit $3`, [tenantId, lastSeq, pageSize]);
+      const page = await db.query(
+        `select * from hub_audit where tenant_id = $1 and seq > $2 ${head ? 'and seq <= $4' : ''} order by seq limit $3`,
+        head ? [tenantId, lastSeq, pageSize, head.lastSeq] : [tenantId, lastSeq, pageSize],
+      );
       for (const r of page.rows) {
         const e = rowToAudit(r);
         if (e.prevHash !== prevHash) {
-          out.broken = { tenantId, seq: e.seq, reason: `entry ${e.seq} does not follow entry ${lastSeq || '(start)'}: its previous-hash is not that entry's hash (an entry before it was removed, inserted or altered)` };
-          return out;
+          const after = recentIndex.get(e.prevHash);
+          if (after !== undefined && after < lastSeq) {
+            const first = recentSeqs.find((s) => s > after) ?? lastSeq;
+            return broken(first, `entry ${first} was inserted: entry ${e.seq} follows entry ${after || '(start)'} directly, so the entries from ${first} to ${lastSeq} do not belong to the chain`);
+          }
+          return broken(
+            e.seq,
+            `entry ${e.seq} does not follow entry ${lastSeq || '(start)'}: its previous-hash is not that entry's hash (an entry between them was removed, or entry ${lastSeq || '(start)'} was altered and its hash recomputed)`,
+          );
         }
-        if (entryHash(prevHash, e) !== e.hash) {
-          out.broken = { tenantId, seq: e.seq, reason: `entry ${e.seq} was altered: its content does not match its hash` };
-          return out;
-        }
+        if (entryHash(prevHash, e) !== e.hash) return broken(e.seq, `entry ${e.seq} was altered: its content does not match its hash`);
         prevHash = e.hash;
         lastSeq = e.seq;
         entries++;
+        remember(e.seq, e.hash);
       }
       checked += page.rows.length;
       opts.onProgress?.(checked);
-      if (page.rows.length < pageSize) break;
+      if (page.rows.length === pageSize) continue;
+      if (!head) break;
+      const past = await db.query<{ seq: number }>(`select seq from hub_audit where tenant_id = $1 and seq > $2 order by seq limit 1`, [tenantId, head.lastSeq]);
+      if (!past.rows.length) break;
+      const fresh = await readHead(db, tenantId);
+      if (!fresh || fresh.lastSeq <= head.lastSeq) {
+        return broken(Number(past.rows[0]!.seq), `entry ${past.rows[0]!.seq} lies past the end of the chain (the head records entry ${head.lastSeq} as the last): it was added outside the audit trail`);
+      }
+      // appended while verifying: the chain goes on up to the new head
+      head = fresh;
     }
-    const head = (await db.query<{ last_seq: number; last_hash: string }>(`select last_seq, last_hash from hub_audit_heads where tenant_id = $1`, [tenantId])).rows[0];
-    if (head && (Number(head.last_seq) !== lastSeq || head.last_hash !== prevHash)) {
-      out.broken = { tenantId, seq: Number(head.last_seq), reason: `the chain ends at entry ${lastSeq || '(none)'} but the head records entry ${head.last_seq}: entries were removed from the end` };
-      return out;
-    }
-    if (!head && entries > 0) {
-      out.broken = { tenantId, seq: lastSeq, reason: 'the chain has no head record (it was removed)' };
-      return out;
+    if (head) {
+      if (head.lastSeq !== lastSeq) {
+        return broken(
+          head.lastSeq,
+          `the chain ends at entry ${lastSeq || '(none)'} but the head records entry ${head.lastSeq} as the last: entries after ${lastSeq || 'the start'} up to ${head.lastSeq} were removed from the end`,
+        );
+      }
+      if (head.lastHash !== prevHash) return broken(lastSeq, `entry ${lastSeq} is not the entry the head recorded: it was altered and its hash recomputed`);
+    } else if (entries > 0) {
+      return broken(lastSeq, 'the chain has no head record (it was removed)');
     }
     out.tenants.push({ tenantId, entries, lastSeq });
   }

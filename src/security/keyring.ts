@@ -7,11 +7,14 @@
  * Master keys come from HUB_MASTER_KEY (base64 of 32 bytes), else the key file
  * (security.masterKeyFile), else `<dataDir>/master.key`, generated on first use with
  * mode 0600. A key file may hold several keys, one per line: the first is current, the
- * others are older keys still able to unwrap. HUB_MASTER_KEY_PREVIOUS adds older keys too.
+ * others are older keys still able to unwrap. HUB_MASTER_KEY_PREVIOUS (comma-separated)
+ * adds older keys too. Rotation: make the new key current, keep the old one as an older
+ * key, re-wrap (`logistics-hub secrets rewrap`), then drop the old key.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { ConfigError, PermanentError } from '../domain/errors.ts';
 
 /** The stored form of an encrypted value (hub_secrets.sealed, hub_signing_keys.sealed). */
@@ -38,7 +41,7 @@ export class Keyring {
   readonly origin: string;
 
   constructor(keys: Buffer[], origin: string) {
-    if (!keys.length) throw new ConfigError('security.masterKeyFile', 'no master key');
+    if (!keys.length) throw new ConfigError('security.masterKeyFile', `${origin}: holds no master key`);
     const list = keys.map((key) => ({ id: masterKeyId(key), key }));
     this.current = list[0]!;
     this.#byId = new Map(list.map((k) => [k.id, k]));
@@ -68,6 +71,11 @@ export class Keyring {
   toJSON(): unknown {
     return { current: this.current.id, keys: this.ids, origin: this.origin };
   }
+
+  /** Nor print it (console.log, assertion messages). */
+  [inspect.custom](): unknown {
+    return this.toJSON();
+  }
 }
 
 /** A short, stable, non-secret identifier of a master key. */
@@ -75,10 +83,11 @@ export function masterKeyId(key: Buffer): string {
   return 'mk_' + createHash('sha256').update('odoo-logistics-hub master key id\0').update(key).digest('base64url').slice(0, 12);
 }
 
-function decodeKey(text: string, where: string): Buffer {
+/** `source` is the configuration key or variable a ConfigError names; `where` says which of its keys. */
+function decodeKey(text: string, source: string, where = ''): Buffer {
   const t = text.trim();
   const b = /^[A-Za-z0-9+/_-]+={0,2}$/.test(t) ? Buffer.from(t, t.includes('-') || t.includes('_') ? 'base64url' : 'base64') : Buffer.alloc(0);
-  if (b.length !== 32) throw new ConfigError('security.masterKeyFile', `${where}: a master key is 32 bytes in base64 (44 characters), e.g. from \`openssl rand -base64 32\``);
+  if (b.length !== 32) throw new ConfigError(source, `${where}not a master key: a master key is 32 bytes in base64 (44 characters), e.g. from \`logistics-hub secrets generate-master-key\` or \`openssl rand -base64 32\``);
   return b;
 }
 
@@ -86,19 +95,34 @@ export function generateMasterKey(): string {
   return randomBytes(32).toString('base64');
 }
 
+/**
+ * Creates `file` holding a new key, mode 0600, atomically: a concurrent reader sees no
+ * file or the whole key, and of two processes creating it at once one key wins.
+ */
+function createKeyFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, generateMasterKey() + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('security.masterKeyFile', `cannot create ${file}: ${(e as Error).message}`);
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
 /** Loads the master keys; generates `<dataDir>/master.key` when nothing is configured. */
 export function loadKeyring(cfg: { dataDir: string; security: { masterKeyFile?: string | undefined } }, env: NodeJS.ProcessEnv = process.env): Keyring {
   const previous = (env.HUB_MASTER_KEY_PREVIOUS ?? '')
-    .split(',')
-    .map((s) => s.trim())
+    .split(/[\s,]+/)
     .filter(Boolean)
-    .map((s, i) => decodeKey(s, `HUB_MASTER_KEY_PREVIOUS item ${i + 1}`));
+    .map((s, i) => decodeKey(s, 'HUB_MASTER_KEY_PREVIOUS', `item ${i + 1}: `));
   if (env.HUB_MASTER_KEY) return new Keyring([decodeKey(env.HUB_MASTER_KEY, 'HUB_MASTER_KEY'), ...previous], 'HUB_MASTER_KEY');
   const file = resolve(cfg.security.masterKeyFile ?? join(cfg.dataDir, 'master.key'));
   if (!existsSync(file)) {
     if (cfg.security.masterKeyFile) throw new ConfigError('security.masterKeyFile', `${file} does not exist`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, generateMasterKey() + '\n', { mode: 0o600, flag: 'wx' });
+    createKeyFile(file);
   }
   let text: string;
   try {
@@ -111,13 +135,21 @@ export function loadKeyring(cfg: { dataDir: string; security: { masterKeyFile?: 
   } catch {
     // read-only mounts (a Kubernetes secret) keep their own mode
   }
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  return new Keyring([...lines.map((l, i) => decodeKey(l, `${file} line ${i + 1}`)), ...previous], file);
+  const keys: Buffer[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.trim();
+    if (l && !l.startsWith('#')) keys.push(decodeKey(l, 'security.masterKeyFile', `${file} line ${i + 1}: `));
+  });
+  if (!keys.length) throw new ConfigError('security.masterKeyFile', `${file} holds no master key (one base64 key per line, the current one first)`);
+  return new Keyring([...keys, ...previous], file);
 }
+
+/** GCM tags are always checked at full length: a truncated tag would weaken the authentication. */
+const TAG_LENGTH = 16;
 
 function gcmEncrypt(key: Buffer, plain: Buffer, aad: string): { iv: Buffer; ct: Buffer; tag: Buffer } {
   const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', key, iv);
+  const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   c.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([c.update(plain), c.final()]);
   return { iv, ct, tag: c.getAuthTag() };
@@ -125,7 +157,8 @@ function gcmEncrypt(key: Buffer, plain: Buffer, aad: string): { iv: Buffer; ct: 
 
 function gcmDecrypt(key: Buffer, iv: Buffer, ct: Buffer, tag: Buffer, aad: string, what: string): Buffer {
   try {
-    const d = createDecipheriv('aes-256-gcm', key, iv);
+    if (iv.length !== 12 || tag.length !== TAG_LENGTH) throw new Error('bad iv or tag length');
+    const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
     d.setAAD(Buffer.from(aad, 'utf8'));
     d.setAuthTag(tag);
     return Buffer.concat([d.update(ct), d.final()]);
@@ -143,6 +176,7 @@ function wrap(master: MasterKey, dataKey: Buffer): string {
 
 function unwrap(master: MasterKey, wk: string): Buffer {
   const b = Buffer.from(wk, 'base64');
+  if (b.length !== 12 + 32 + TAG_LENGTH) throw new PermanentError({ code: 'secret.tampered', message: 'the data key does not decrypt: its wrapped form has the wrong length' });
   return gcmDecrypt(master.key, b.subarray(0, 12), b.subarray(12, b.length - 16), b.subarray(b.length - 16), WRAP_AAD, 'the data key');
 }
 
@@ -160,7 +194,14 @@ export function seal(keyring: Keyring, plain: string | Buffer, context: string):
   }
 }
 
+/** A value read from the database must have the sealed shape before anything is decrypted. */
+function checkShape(s: Sealed): void {
+  const ok = typeof s === 'object' && s !== null && s.v === 1 && (['mk', 'wk', 'iv', 'tag', 'ct'] as const).every((k) => typeof s[k] === 'string');
+  if (!ok) throw new PermanentError({ code: 'secret.tampered', message: 'the sealed value is not in the expected form {v: 1, mk, wk, iv, tag, ct}' });
+}
+
 export function open(keyring: Keyring, s: Sealed, context: string): Buffer {
+  checkShape(s);
   const dataKey = unwrap(keyring.key(s.mk), s.wk);
   try {
     return gcmDecrypt(dataKey, Buffer.from(s.iv, 'base64'), Buffer.from(s.ct, 'base64'), Buffer.from(s.tag, 'base64'), context, `the sealed value of ${context}`);
@@ -171,6 +212,7 @@ export function open(keyring: Keyring, s: Sealed, context: string): Buffer {
 
 /** The same value, its data key wrapped by the current master key (undefined: already is). */
 export function rewrap(keyring: Keyring, s: Sealed): Sealed | undefined {
+  checkShape(s);
   if (s.mk === keyring.current.id) return undefined;
   const dataKey = unwrap(keyring.key(s.mk), s.wk);
   try {

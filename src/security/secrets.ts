@@ -12,6 +12,7 @@ import { appendAudit } from './audit.ts';
 import { open, rewrap, seal, type Keyring, type Sealed } from './keyring.ts';
 
 export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const SECRET_KIND = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 export interface SecretVersionInfo {
   version: number;
@@ -33,6 +34,7 @@ export interface SecretInfo {
 
 const context = (tenantId: string, name: string, version: number) => `secret:${tenantId}/${name}/${version}`;
 
+/** A pool gets a transaction of its own; a client is the caller's, already in a transaction. */
 async function inTx<T>(db: pg.Pool | pg.PoolClient, fn: (c: Queryable) => Promise<T>): Promise<T> {
   if (!('connect' in db) || typeof (db as pg.Pool).totalCount !== 'number') return fn(db);
   const c = await (db as pg.Pool).connect();
@@ -66,6 +68,12 @@ export async function putSecret(db: pg.Pool | pg.PoolClient, keyring: Keyring, p
   }
   if (p.value.length === 0) throw new ValidationError('secret.empty', 'the secret value is empty', [{ path: '/value', message: 'empty' }]);
   if (Buffer.byteLength(p.value) > 65536) throw new ValidationError('secret.too_large', 'a secret value is at most 64 KiB', [{ path: '/value', message: 'too large' }]);
+  if (p.kind !== undefined && !SECRET_KIND.test(p.kind)) {
+    throw new ValidationError('secret.bad_kind', `secret kind ${JSON.stringify(p.kind)}: letters, digits and . _ : - only, at most 64, starting with a letter or digit`, [{ path: '/kind', message: 'invalid' }]);
+  }
+  if (!Number.isFinite(p.overlapSeconds) || p.overlapSeconds < 0) {
+    throw new ValidationError('secret.bad_overlap', `the overlap of the previous version must be 0 or more seconds (got ${p.overlapSeconds})`, [{ path: '/overlapSeconds', message: 'invalid' }]);
+  }
   return inTx(db, async (tx) => {
     // serialise versions of one name
     await tx.query(`select pg_advisory_xact_lock(hashtextextended('hub_secrets:' || $1 || '/' || $2, 0))`, [p.tenantId, p.name]);
