@@ -24,8 +24,7 @@ import { WORK_CHANNEL } from './inbox.ts';
 import { decide, type RetryPolicy } from './retry.ts';
 import { rowToEvent, type Handler, type HandlerContext, type StoredEvent } from './types.ts';
 import { fireDueTimers } from './timers.ts';
-import type { AuditEntryInput } from '../security/audit.ts';
-import { appendAuditMany } from '../security/audit-batch.ts';
+import { appendAuditMany, type AuditEntryInput } from '../security/audit.ts';
 
 export interface WorkerOptions {
   pool: pg.Pool;

@@ -70,31 +70,56 @@ export function entryHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHa
 
 /** Appends one entry. Call inside the transaction that makes the change it records. */
 export async function appendAudit(tx: Queryable, input: AuditEntryInput): Promise<AuditEntry> {
-  await tx.query(`insert into hub_audit_heads (tenant_id, last_seq, last_hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [input.tenantId, genesisHash(input.tenantId)]);
-  const head = await tx.query<{ last_hash: string }>(`select last_hash from hub_audit_heads where tenant_id = $1 for update`, [input.tenantId]);
-  // the number is drawn only once the head is locked, so numbers follow the chain
-  const next = await tx.query<{ seq: number }>(`select nextval(pg_get_serial_sequence('hub_audit', 'seq')) as seq`);
-  const prevHash = head.rows[0]!.last_hash;
-  const e: Omit<AuditEntry, 'hash' | 'prevHash'> = {
-    seq: Number(next.rows[0]!.seq),
-    tenantId: input.tenantId,
-    at: new Date((input.at ?? new Date()).getTime()),
-    actor: input.actor,
-    action: input.action,
-    objectType: input.objectType,
-    objectId: input.objectId,
-    beforeDigest: digestOf(input.before),
-    afterDigest: digestOf(input.after),
-    details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
-  };
-  const hash = entryHash(prevHash, e);
-  await tx.query(
-    `insert into hub_audit (seq, tenant_id, at, actor, action, object_type, object_id, before_digest, after_digest, details, prev_hash, hash)
-     overriding system value values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [e.seq, e.tenantId, e.at, e.actor, e.action, e.objectType, e.objectId, e.beforeDigest, e.afterDigest, JSON.stringify(e.details), prevHash, hash],
-  );
-  await tx.query(`update hub_audit_heads set last_seq = $2, last_hash = $3 where tenant_id = $1`, [e.tenantId, e.seq, hash]);
-  return { ...e, prevHash, hash };
+  return (await appendAuditMany(tx, [input]))[0]!;
+}
+
+/**
+ * Appends entries in their order, one head lock and one insert per tenant. The pipeline
+ * calls it last before COMMIT with a whole batch's entries: a transaction holding a
+ * tenant's head lock then never waits for another lock (no deadlock with batches that
+ * lock lifecycles in another order) and holds it only for the commit.
+ */
+export async function appendAuditMany(tx: Queryable, inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for (const tenantId of [...new Set(inputs.map((i) => i.tenantId))].sort()) {
+    const mine = inputs.filter((i) => i.tenantId === tenantId);
+    await tx.query(`insert into hub_audit_heads (tenant_id, last_seq, last_hash) values ($1, 0, $2) on conflict (tenant_id) do nothing`, [tenantId, genesisHash(tenantId)]);
+    const head = await tx.query<{ last_hash: string }>(`select last_hash from hub_audit_heads where tenant_id = $1 for update`, [tenantId]);
+    // numbers are drawn only once the head is locked, so number order is chain order
+    const next = await tx.query<{ seq: number }>(`select nextval(pg_get_serial_sequence('hub_audit', 'seq')) as seq from generate_series(1, $1::int)`, [mine.length]);
+    const numbers = next.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    let prevHash = head.rows[0]!.last_hash;
+    const rows: AuditEntry[] = mine.map((input, i) => {
+      const e: Omit<AuditEntry, 'hash' | 'prevHash'> = {
+        seq: numbers[i]!,
+        tenantId,
+        at: new Date((input.at ?? new Date()).getTime()),
+        actor: input.actor,
+        action: input.action,
+        objectType: input.objectType,
+        objectId: input.objectId,
+        beforeDigest: digestOf(input.before),
+        afterDigest: digestOf(input.after),
+        details: JSON.parse(canonicalJson(input.details ?? {})) as Record<string, unknown>,
+      };
+      const entry = { ...e, prevHash, hash: entryHash(prevHash, e) };
+      prevHash = entry.hash;
+      return entry;
+    });
+    await tx.query(
+      `insert into hub_audit (seq, tenant_id, at, actor, action, object_type, object_id, before_digest, after_digest, details, prev_hash, hash)
+       overriding system value
+       select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[])`,
+      [
+        rows.map((r) => r.seq), rows.map((r) => r.tenantId), rows.map((r) => r.at), rows.map((r) => r.actor), rows.map((r) => r.action), rows.map((r) => r.objectType),
+        rows.map((r) => r.objectId), rows.map((r) => r.beforeDigest), rows.map((r) => r.afterDigest), rows.map((r) => JSON.stringify(r.details)), rows.map((r) => r.prevHash), rows.map((r) => r.hash),
+      ],
+    );
+    await tx.query(`update hub_audit_heads set last_seq = $2, last_hash = $3 where tenant_id = $1`, [tenantId, rows.at(-1)!.seq, rows.at(-1)!.hash]);
+    out.push(...rows);
+  }
+  // in the order given, whatever the tenants
+  return inputs.map((i) => out.splice(out.findIndex((e) => e.tenantId === i.tenantId), 1)[0]!);
 }
 
 /** Appends in a transaction of its own (admin actions that change nothing else in the database). */
