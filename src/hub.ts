@@ -24,6 +24,7 @@ import { loadKeyring, type Keyring } from './security/keyring.ts';
 import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap.ts';
 import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 import { RetentionJob } from './security/retention.ts';
+import { Deliverer } from './pipeline/subscriptions/deliverer.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -141,6 +142,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   receipts.start();
   const retention = config.retention.enabled ? new RetentionJob({ pool: db.pool, config: config.retention, clock, log: log.child({ component: 'retention' }) }) : undefined;
   retention?.start();
+  const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions }) : undefined;
+  deliverer?.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
@@ -153,6 +156,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       await receipts.stop();
       await retention?.stop();
       await worker?.stop();
+      await deliverer?.stop();
       await relay?.stop();
       await relay?.publisher.close?.();
       backlog.stop();

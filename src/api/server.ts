@@ -21,6 +21,7 @@ import type { RouteAuth } from './principal.ts';
 import { Authenticator, installAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { subscriptionRoutes } from './routes/subscriptions.ts';
 import { SigningKeys } from '../security/jwt.ts';
 import { logSecurityEvent } from '../security/security-log.ts';
 
@@ -152,5 +153,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(operationRoutes, { ctx, openapi: openapiDocument });
   await app.register(adminRoutes, { ctx, auth, signingKeys });
   await app.register(webhookRoutes, { ctx });
+  await app.register(subscriptionRoutes, { ctx });
   return app;
 }

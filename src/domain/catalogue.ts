@@ -443,6 +443,21 @@ const TimerFired = Struct(
   { title: 'TimerFired', description: 'A durable timer fired (an SLA deadline passed).' },
 );
 
+const SubscriptionDisabled = Struct(
+  {
+    subscriptionId: Id('id of the outbound subscription'),
+    url: Type.String({ format: 'uri', maxLength: 2048, description: 'the endpoint, without its query string (which may carry a credential)' }),
+    reason: Type.String({ minLength: 1, maxLength: 2000, description: 'why it was disabled, with the last error' }),
+    disabledAt: Timestamp('when it was disabled'),
+    failingSince: Timestamp('since when every delivery to it failed'),
+    ownerClientId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the API client that owns the subscription' })),
+  },
+  {
+    title: 'SubscriptionDisabled',
+    description: 'An outbound subscription was disabled after its deliveries failed for too long; it receives nothing until it is enabled again, which can replay what it missed.',
+  },
+);
+
 // ---------------------------------------------------------------------------------------
 // the catalogue
 
@@ -753,6 +768,12 @@ const SPECS = {
     schema: ExceptionResolved,
     keyPath: 'subject.id',
     timePath: 'resolvedAt',
+  },
+  'hub.subscription.disabled.v1': {
+    description: 'An outbound subscription was disabled because every delivery to its endpoint failed for subscriptions.disableAfterHours; tells its owner.',
+    schema: SubscriptionDisabled,
+    keyPath: 'subscriptionId',
+    timePath: 'disabledAt',
   },
   'hub.timer.fired.v1': {
     description: 'A durable timer of the hub fired (SLA deadline: no warehouse ack, no carrier scan, ETA breached).',

@@ -484,6 +484,14 @@ export const EXAMPLE_EVENT_DATA: { readonly [T in EventType]: EventData<T> } = {
     resolution: 'delivered on the second attempt',
     resolvedBy: 'lifecycle',
   },
+  'hub.subscription.disabled.v1': {
+    subscriptionId: 'sub_3f9a1c7e5b2d4a6c8e0f1a2b',
+    url: 'https://portal.decoaddict.example.com/hooks/logistics',
+    reason: 'every delivery failed for 120 hours; last error: HTTP 503',
+    disabledAt: '2026-03-09T16:02:11Z',
+    failingSince: '2026-03-04T16:00:05Z',
+    ownerClientId: 'cl_portal',
+  },
   'hub.timer.fired.v1': {
     key: 'shp-61',
     name: 'sla.first_carrier_scan',

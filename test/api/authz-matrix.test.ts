@@ -17,6 +17,7 @@ import { ingest } from '../../src/pipeline/inbox.ts';
 import { requestReplay } from '../../src/pipeline/replay.ts';
 import { createClient } from '../../src/security/clients.ts';
 import { putSecret } from '../../src/security/secrets.ts';
+import { SubscriptionStore } from '../../src/pipeline/subscriptions/store.ts';
 import { generateWebhookSecret, standardHeaders } from '../../src/security/webhook-signature.ts';
 import { call, cloudEvent, startApi, tokenFor, TEST_KEYRING, type Answer } from './harness.ts';
 
@@ -56,6 +57,10 @@ const signedWebhook = (): Req => {
   const id = `msg_${randomUUID()}`;
   return { method: 'POST', path: '/v1/webhooks/matrix', body, contentType: 'application/json', headers: standardHeaders([webhookSecret], id, Math.floor(Date.now() / 1000), body) };
 };
+const subscriptionOwner = (await createClient(pool, { tenantId: 'default', name: 'subscription-owner', scopes: ['tracking:read'], actor: 'test' })).client.id;
+const subscriptions = new SubscriptionStore({ pool, keyring: TEST_KEYRING, config: api.config });
+const newSubscription = async () =>
+  (await subscriptions.create({ tenantId: 'default', ownerClientId: subscriptionOwner, url: 'https://hooks.example.com/matrix', eventTypes: ['shipment.*'], actor: 'test' })).subscription.id;
 const oauthSecret = await tokenFor(pool, ['tracking:read']);
 const oauthClient = (await pool.query(`select client_id from hub_client_credentials order by id desc limit 1`)).rows[0].client_id as string;
 
@@ -117,6 +122,16 @@ const PROBES: Record<RouteName, Probe> = {
   securityLog: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', '/v1/admin/security-log') },
   // the partner's signature is the credential: bearer tokens, valid or not, change nothing
   receiveWebhook: { need: 'signature', ok: 202, other: 202, req: signedWebhook },
+  // subscribing to shipment events needs tracking:read; another client's subscription needs admin scopes
+  createSubscription: { need: 'tracking:read', ok: 201, other: 201, req: () => json('POST', '/v1/subscriptions', { url: 'https://hooks.example.com/matrix', eventTypes: ['shipment.*'] }) },
+  listSubscriptions: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', `/v1/subscriptions?owner=${subscriptionOwner}`) },
+  getSubscription: { need: 'admin:read', ok: 200, other: 404, req: async () => json('GET', `/v1/subscriptions/${await newSubscription()}`) },
+  listSubscriptionDeliveries: { need: 'admin:read', ok: 200, other: 404, req: async () => json('GET', `/v1/subscriptions/${await newSubscription()}/deliveries`) },
+  updateSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('PATCH', `/v1/subscriptions/${await newSubscription()}`, { description: 'probe' }) },
+  deleteSubscription: { need: 'admin:write', ok: 204, other: 404, req: async () => json('DELETE', `/v1/subscriptions/${await newSubscription()}`) },
+  disableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/disable`) },
+  enableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/enable`) },
+  rotateSubscriptionSecret: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/rotate-secret`) },
 };
 
 // ----------------------------------------------------------------------------- callers
@@ -165,12 +180,12 @@ for (const [name, probe] of Object.entries(PROBES) as [RouteName, Probe][]) {
 
 test('another tenant sees none of tenant default\'s rows in lists', async () => {
   const h = { authorization: `Bearer ${otherTenant}` };
-  for (const path of ['/v1/dead-letters', '/v1/admin/clients', '/v1/admin/secrets', '/v1/audit', '/v1/exceptions', '/v1/xref?entity=order&canonicalId=ord-matrix', '/v1/admin/security-log']) {
+  for (const path of ['/v1/dead-letters', '/v1/admin/clients', '/v1/admin/secrets', '/v1/audit', '/v1/exceptions', '/v1/xref?entity=order&canonicalId=ord-matrix', '/v1/admin/security-log', `/v1/subscriptions?owner=${subscriptionOwner}`]) {
     const a = await call(`${api.url}${path}`, { headers: h });
     assert.equal(a.status, 200, path);
     const items = a.body.items as { tenant?: string; tenantId?: string }[];
     assert.ok(items.every((x) => (x.tenant ?? x.tenantId ?? 'other-company') === 'other-company'), `${path} shows only its own rows: ${JSON.stringify(items).slice(0, 300)}`);
-    if (path.startsWith('/v1/dead-letters') || path.startsWith('/v1/xref') || path.startsWith('/v1/exceptions')) assert.equal(items.length, 0, path);
+    if (/^\/v1\/(dead-letters|xref|exceptions|subscriptions)/.test(path)) assert.equal(items.length, 0, path);
   }
   const r = await call(`${api.url}/v1/dead-letters/replay`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ ids: [deadLetterId] }) });
   assert.equal(r.body.total, 0, 'a replay by another tenant selects none of this tenant\'s dead letters');

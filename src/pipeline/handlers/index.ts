@@ -6,6 +6,7 @@ import type { Handler } from '../types.ts';
 import { lifecycleHandler } from './lifecycle.ts';
 import { streamHandler } from './stream.ts';
 import { xrefHandler } from './xref.ts';
+import { subscriptionFanout } from '../subscriptions/fanout.ts';
 
 export interface BuiltinOptions {
   /** stream canonical events and lifecycle changes to NATS JetStream through the outbox */
@@ -13,7 +14,8 @@ export interface BuiltinOptions {
 }
 
 export function builtinHandlers(o: BuiltinOptions = {}): Handler[] {
-  const hs: Handler[] = [xrefHandler, lifecycleHandler({ announce: !!o.stream })];
+  // fan-out always runs: deliveries to disabled endpoints or from processes that do not deliver are kept for later
+  const hs: Handler[] = [xrefHandler, lifecycleHandler({ announce: !!o.stream }), subscriptionFanout];
   if (o.stream) hs.push(streamHandler);
   return hs;
 }
