@@ -137,7 +137,7 @@ function pgTarget(): { send: Send; close(): Promise<void>; backendCpuSeconds(): 
   const dataJson = JSON.stringify(proto.data);
   const sql = `insert into hub_events (tenant_id, source, id, type, specversion, subject, key, occurred_at, datacontenttype, dataschema, data, extensions, correlation_id)
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[])
-    on conflict (source, id) do nothing`;
+    on conflict (tenant_id, source, id) do nothing`;
   // variant: the same INSERT plus the hub's pg_notify in the same (autocommit) statement
   const sqlNotify = `with ins as (${sql} returning 1) select pg_notify('bench_work', '') from (select count(*) as n from ins) x where x.n > 0`;
   const text = spec.notify ? sqlNotify : sql;

@@ -197,7 +197,8 @@ function hubEnv(dbUrl: string, instance: string, extra: NodeJS.ProcessEnv = {}):
     LOG_LEVEL: 'warn',
     HUB_INSTANCE_ID: instance,
     HUB_DATA_DIR: join(tmp, `data-${instance}`),
-    HUB_CONFIG: writeHubConfig(instance, {}),
+    // the load generator is one client: the throughput measured is the hub's, not its rate limit
+    HUB_CONFIG: writeHubConfig(instance, { security: { rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } } }),
     HUB_WORKERS: '1',
     HUB_BACKLOG_LIMIT: String(BIG_BACKLOG),
     ...extra,
