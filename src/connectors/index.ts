@@ -1,0 +1,14 @@
+/**
+ * The registry of connectors: every connector's manifest, listed explicitly (no discovery
+ * by file name), so the set of external systems the hub can talk to is visible in one place.
+ */
+import type { ConnectorManifest } from './odoo/manifest.ts';
+import { odooManifest } from './odoo/manifest.ts';
+
+export type { ConnectorManifest } from './odoo/manifest.ts';
+
+export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest];
+
+export function connectorManifest(id: string): ConnectorManifest | undefined {
+  return CONNECTORS.find((c) => c.id === id);
+}
