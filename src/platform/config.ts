@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../domain/errors.ts';
+import { OdooConfigSchema } from '../connectors/odoo/manifest.ts';
 
 const Int = (o: { default: number; minimum?: number; maximum?: number; description: string }) => Type.Integer(o);
 
@@ -132,6 +133,15 @@ export const ConfigSchema = Type.Object(
         allowPrivateAddresses: Type.Boolean({
           default: false,
           description: 'Allow endpoints that resolve to loopback, private or link-local addresses (otherwise refused, so a subscription cannot reach into the hub\'s own network).',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    connectors: Type.Object(
+      {
+        odoo: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), OdooConfigSchema, {
+          default: {},
+          description: 'The Odoo of each tenant (one Odoo database per tenant), by tenant id; the password or API key is a stored secret named by secretName.',
         }),
       },
       { default: {}, additionalProperties: false },
