@@ -48,6 +48,8 @@ export interface VersionInfo {
 export interface OdooClient {
   /** The server's version (`common.version`; `/web/version` over JSON-2). Cached. */
   version(): Promise<VersionInfo>;
+  /** Asks the server for its version now, bypassing the cache: a cheap liveness probe. */
+  ping?(): Promise<VersionInfo>;
   /** `model.method(*args, **kwargs)`. Resolves NO_RESULT when the method returned None. */
   call(model: string, method: string, args?: unknown[], kwargs?: Record<string, unknown>): Promise<unknown>;
   /** Ends the web session, if any. Further calls fail (`odoo.invalid_argument`, permanent). */
@@ -531,6 +533,10 @@ export function createOdooClient(config: OdooClientConfig): OdooClient {
     async version() {
       ensureOpen();
       return version();
+    },
+    async ping() {
+      ensureOpen();
+      return probe ? probe.version() : (await transport.get()).version();
     },
     async call(model, method, args = [], kwargs = {}) {
       ensureOpen();

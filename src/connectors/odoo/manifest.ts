@@ -23,7 +23,8 @@ export const OdooConfigSchema = Type.Object(
     concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Calls to Odoo in flight at once.' }),
     ratePerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Upper bound on calls per second; unlimited when unset.' })),
   },
-  { additionalProperties: false },
+  // default: {} lets the configuration loader fill the defaults inside each tenant's entry
+  { additionalProperties: false, default: {} },
 );
 
 export type OdooConfig = Static<typeof OdooConfigSchema>;
