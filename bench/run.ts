@@ -2,7 +2,7 @@
  * `npm run bench` — benchmarks of the durable pipeline. They measure and report; they do
  * not assert. Everything runs on loopback; every loop is bounded in time.
  *
- *   node bench/run.ts [--quick] [--only ingest|pipeline]
+ *   node bench/run.ts [--quick] [--only ingest|pipeline|odoo]
  *
  * 1. ingest:   the hub as its own process (no-op handler, workers on) driven over HTTP by
  *              bench/loadgen.ts in a separate process; ceilings measured in the same run:
@@ -41,8 +41,8 @@ const loaded = reportFrom ? (JSON.parse(readFileSync(reportFrom, 'utf8')) as Raw
 const quick: boolean = loaded ? loaded.quick : args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = loaded ? (loaded.only === 'all' ? undefined : loaded.only) : onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
-if (only !== undefined && only !== 'ingest' && only !== 'pipeline') {
-  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline] | --report [bench/out/<run>.json]');
+if (only !== undefined && only !== 'ingest' && only !== 'pipeline' && only !== 'odoo') {
+  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline|odoo] | --report [bench/out/<run>.json]');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -803,6 +803,8 @@ interface RawResults {
   /** the code measured: git HEAD and whether src/ or migrations/ had uncommitted changes */
   code?: { commit: string; dirty: boolean } | undefined;
   idle?: IdleCost | undefined;
+  /** the Odoo connector benches (bench/odoo.ts, bench/odoo-capture.ts): their markdown reports */
+  odoo?: { file: string; markdown: string; ok: boolean }[] | undefined;
   ingest?: { rows: IngestRow[]; hubPeakRssMiB: number | null; barePeakRssMiB: number | null } | undefined;
   pipeline?: PipelineRow[] | undefined;
   failure?: string | undefined;
@@ -816,13 +818,17 @@ async function measure(): Promise<RawResults> {
   const raw: RawResults = { started: started.toISOString(), finished: '', quick, only: only ?? 'all', params: P, machine: info, busyProbes, hubDefaults: defaultsText, code: codeVersion() };
   try {
     await probe('start');
-    if (only !== 'pipeline') {
+    if (only === undefined || only === 'ingest') {
       raw.idle = await benchIdle();
       raw.ingest = await benchIngest();
     }
-    if (only !== 'ingest' && !interrupted) {
+    if ((only === undefined || only === 'pipeline') && !interrupted) {
       await probe('between benchmarks');
       raw.pipeline = await benchPipeline();
+    }
+    if ((only === undefined || only === 'odoo') && !interrupted) {
+      await probe('between benchmarks');
+      raw.odoo = benchOdoo();
     }
     await probe('end');
   } catch (e) {
@@ -838,6 +844,19 @@ async function measure(): Promise<RawResults> {
   writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify(raw, null, 2));
   writeFileSync(join(outDir, 'latest.json'), JSON.stringify(raw, null, 2));
   return raw;
+}
+
+/** Runs the Odoo connector benches (each writes its own bench/RESULTS-*.md) and keeps their reports. */
+function benchOdoo(): { file: string; markdown: string; ok: boolean }[] {
+  const out: { file: string; markdown: string; ok: boolean }[] = [];
+  for (const [script, report] of [['odoo.ts', 'RESULTS-odoo.md'], ['odoo-capture.ts', 'RESULTS-odoo-capture.md']] as const) {
+    log(`odoo: node bench/${script}`);
+    const r = spawnSync(process.execPath, [join(here, script)], { encoding: 'utf8', env: process.env, timeout: 600_000 });
+    const ok = r.status === 0;
+    out.push({ file: report, ok, markdown: ok ? readFileSync(join(here, report), 'utf8') : `${r.stdout ?? ''}\n${r.stderr ?? ''}` });
+    log(`odoo: bench/${script} ${ok ? 'done' : `failed (exit ${r.status})`}`);
+  }
+  return out;
 }
 
 /** Read-only git queries: which code was measured. */
@@ -935,6 +954,14 @@ function render(raw: RawResults): { md: string; summary: string } {
     if (raw.pipeline.some((r) => r.variant === AUDITED)) {
       md.push('### Audit trail cost', '', 'The 1,000-key load again, with a handler that also appends one hash-chained audit entry per event (in the worker\'s transaction, one head lock per batch): the worst case, where every event changes a state.', '', auditTable(raw.pipeline), '');
       summary += '\nAUDIT\n' + auditTable(raw.pipeline) + '\n';
+    }
+  }
+  if (raw.odoo?.length) {
+    md.push('## 3. Odoo connector', '');
+    for (const r of raw.odoo) {
+      // the report's own title becomes a subsection
+      md.push(r.ok ? r.markdown.trim().replace(/^# /, '### ').replace(/\n## /g, '\n#### ') : `### ${r.file}\n\nfailed: ${r.markdown.slice(-800)}`, '');
+      summary += `\nODOO (${r.file})\n${r.markdown.split('\n').filter((l) => l.startsWith('|')).join('\n')}\n`;
     }
   }
   let notes = '';
