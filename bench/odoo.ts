@@ -10,7 +10,8 @@
  *      `stock.quant.inventory_quantity` (whole units, 0–40, several counts per product).
  *
  * Naive: one `write` per update, sequential, through the same client. Connector: the same
- * updates handed to `OdooGateway.write` as they come (default limits: 4 in flight, 200 calls/s).
+ * updates handed to `OdooGateway.write` as they come (default limits: 4 in flight, 200 calls/s,
+ * `bulk: 'load'`).
  * Calls are counted by the simulator (`sim.calls`), both runs in the same process and run.
  * Prints a markdown table and writes bench/RESULTS-odoo.md.
  */
@@ -160,10 +161,20 @@ they come. Calls are counted by the simulator, every call included; target: at m
 ${table}
 
 How the gateway gets there: the updates of one record that queue while earlier calls are in flight are
-merged (last value wins per field), and records whose pending values are identical go out as one
-\`write([ids], vals)\`. A \`write\` carries one set of values, so the floor is the number of distinct final
-values: in A every delivery ends with its own tracking value (200 distinct values, ratio 1/5 at best by
-coalescing alone); in B counted quantities repeat across products (41 possible values), so products
-sharing a count are written together.
+merged (last value wins per field). Records whose pending values are identical go out as one
+\`write([ids], vals)\`; records with the same fields but each with its own values go out as one
+\`load(['.id', ...fields], rows)\`, Odoo's importer, which updates every row's record with that row's
+values in one call and one transaction (all rows or none: a refused load is answered with error
+messages, and the gateway then loads the clean rows again and writes the faulty record alone).
+The first load of a model costs one \`fields_get\` (the field types, to spell many2one columns
+\`field/.id\` and keep x2many and binary values on \`write\`); it is counted above.
+
+In A every delivery ends with its own tracking value: 200 distinct values, which \`write\` alone cannot
+send in fewer than 200 calls (1/5); as one \`load\` (rows ≤ \`maxBatch\`, 500) they are one call, so the
+floor is now \`fields_get\` + ⌈records ÷ maxBatch⌉ loads. Here the 1,000 updates are handed over at once,
+so each delivery's five milestones merge before anything is sent; with updates trickling in, each
+flush is one load instead of one write per delivery. In B counted quantities repeat across products
+(41 possible values): every value is shared by several products, so these stay grouped \`write\`s, one
+per distinct count (identical values keep \`write([ids], vals)\`, by design), and no load is formed.
 `;
 writeFileSync(join(import.meta.dirname, 'RESULTS-odoo.md'), report);

@@ -17,6 +17,7 @@ import { defaultRegistry } from './registry.ts';
 import { seedDemoData } from './seed.ts';
 import { registerFlows } from './flows.ts';
 import { formatMicros } from './format.ts';
+import { loadRecords } from './load.ts';
 import type { FieldDef, ModelDef, Registry } from './registry.ts';
 
 export { PyFloat };
@@ -48,12 +49,15 @@ interface Tx {
   now: string;
   undo: Map<string, Row | undefined>;
   uid: number;
+  /** Open savepoints, innermost last: the rows as they were when each began. */
+  savepoints: Map<string, Row | undefined>[];
 }
 
 const INSTALLED_LANGS = new Set(['en_US']);
 const GENERIC_METHODS = new Set([
   'search', 'search_read', 'read', 'search_count', 'create', 'write', 'unlink', 'fields_get',
   'read_group', 'name_search', 'exists', 'default_get', 'check_access_rights', 'has_access', 'web_search_read',
+  'load',
 ]);
 
 export { formatMicros };
@@ -184,7 +188,7 @@ export class OdooDatabase {
   /** Run `fn` as one transaction (nested calls join the outer one). */
   transaction<T>(uid: number, fn: () => T): T {
     if (this.tx) return fn();
-    this.tx = { now: this.tick(), undo: new Map(), uid };
+    this.tx = { now: this.tick(), undo: new Map(), uid, savepoints: [] };
     try {
       const r = fn();
       this.tx = null;
@@ -203,12 +207,47 @@ export class OdooDatabase {
     }
   }
 
+  /**
+   * Run `fn` inside a savepoint of the current transaction: when it asks for a rollback (or
+   * throws), the records it changed are put back as they were; the transaction goes on.
+   */
+  savepoint<T>(fn: () => { value: T; rollback: boolean }): T {
+    const tx = this.tx;
+    if (!tx) throw new Error('savepoint outside a transaction');
+    const sp = new Map<string, Row | undefined>();
+    tx.savepoints.push(sp);
+    let ok = false;
+    try {
+      const r = fn();
+      ok = !r.rollback;
+      return r.value;
+    } finally {
+      tx.savepoints.pop();
+      if (!ok) {
+        for (const [key, old] of sp) {
+          const sep = key.lastIndexOf('#');
+          const table = this.table(key.slice(0, sep));
+          const id = Number(key.slice(sep + 1));
+          if (old === undefined) table.delete(id);
+          else table.set(id, old);
+        }
+      } else {
+        const outer = tx.savepoints.at(-1);
+        if (outer) for (const [k, v] of sp) if (!outer.has(k)) outer.set(k, v);
+      }
+    }
+  }
+
   private touch(model: string, id: number): void {
     if (!this.tx) return;
     const key = `${model}#${id}`;
-    if (this.tx.undo.has(key)) return;
+    const sps = this.tx.savepoints;
+    const known = this.tx.undo.has(key) && sps.every((sp) => sp.has(key));
+    if (known) return;
     const cur = this.table(model).get(id);
-    this.tx.undo.set(key, cur === undefined ? undefined : structuredClone(cur));
+    const snap = cur === undefined ? undefined : structuredClone(cur);
+    if (!this.tx.undo.has(key)) this.tx.undo.set(key, snap);
+    for (const sp of sps) if (!sp.has(key)) sp.set(key, snap === undefined ? undefined : structuredClone(snap));
   }
 
   private table(model: string): Map<number, Row> {
@@ -349,6 +388,8 @@ export class OdooDatabase {
         case 'check_access_rights':
         case 'has_access':
           return true;
+        case 'load':
+          return loadRecords(this, model, a(0, 'fields', []), a(1, 'data', []), ctx);
       }
       throw unknownMethod(model, method);
     });

@@ -8,7 +8,9 @@
  *   caller gets its own rows;
  * - writes are queued per record: successive writes to a record merge (last value wins per
  *   field) until a slot is free to send them; records whose pending values are identical
- *   go out together as one `write([ids], vals)`;
+ *   go out together as one `write([ids], vals)`; records with the same scalar fields but
+ *   different values go out together as one `load(['.id', ...fields], rows)` (Odoo's
+ *   importer: one call, a row per record), unless `bulk: 'write'`;
  * - creates of one model are batched into one `create([vals, ...])`, and natural-key
  *   look-ups into one `search_read([[field, 'in', values]])`.
  *
@@ -17,8 +19,11 @@
  *   returns the existing id; after a failure that may have reached Odoo (timeout, cut
  *   connection) it looks the key up again before repeating, so a lost answer never makes a
  *   duplicate; a create without a natural key is not repeated after such a failure;
- * - after such a failure on a write, the records are read back: values already there
- *   count as done, only the others are written again;
+ * - after such a failure on a write or a load, the records are read back: values already
+ *   there count as done, only the others are written again;
+ * - a `load` answering error messages changed nothing (Odoo rolls the whole call back): the
+ *   rows without a message are loaded again and the faulty ones written one by one, so only
+ *   the faulty record fails, with Odoo's own error;
  * - a method returning None (`cannot marshal None` over XML-RPC, no `result` over
  *   JSON-RPC) counts as done once the caller's `verify` re-read agrees;
  * - transient failures (serialization failures, session expiry, 5xx, timeouts, refused
@@ -83,8 +88,14 @@ export interface OdooGatewayOptions {
   burst?: number;
   /** How long a new read/write/create waits for others to join it. Default 2 ms. */
   windowMs?: number;
-  /** Most ids per read or write, most values per create. Default 500. */
+  /** Most ids per read or write, most values per create, most rows per load. Default 500. */
   maxBatch?: number;
+  /**
+   * How records with the same fields but different values are written: `'load'` (default)
+   * sends them as one `load(['.id', ...fields], rows)`; `'write'` sends one `write` per
+   * distinct set of values.
+   */
+  bulk?: 'load' | 'write';
   /** Attempts per call, the first included (failures while the breaker opens do not count). Default 8. */
   maxAttempts?: number;
   backoff?: Partial<BackoffPolicy>;
@@ -109,8 +120,8 @@ export interface GatewayStats {
   /** Reads, writes and creates asked for by callers. */
   requested: { read: number; write: number; create: number };
   /** Calls formed by the coalescing lanes (first sends; retries not included). */
-  batches: { read: number; write: number; create: number; lookup: number };
-  /** Writes sent again because a read after a lost answer showed their values missing. */
+  batches: { read: number; write: number; create: number; lookup: number; load: number };
+  /** Writes (and loads) sent again because a read after a lost answer showed their values missing. */
   rewrites: number;
   /** Creates answered by an existing record (natural key or registry). */
   deduplicated: number;
@@ -246,6 +257,72 @@ function comparable(v: unknown): boolean {
   return Array.isArray(v) && v.length === 1 && Array.isArray(v[0]) && v[0][0] === 6;
 }
 
+/** What `load` answers. */
+interface LoadAnswer {
+  ids: number[] | false;
+  messages: { type?: string; record?: unknown; message?: string }[];
+}
+
+/** The field types `load` converts from text; x2many, binary and the like are written. */
+const LOAD_TYPES = new Set(['char', 'text', 'html', 'selection', 'integer', 'float', 'monetary', 'boolean', 'date', 'datetime', 'many2one']);
+const LOAD_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const LOAD_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+function fieldSet(vals: Vals): string {
+  return Object.keys(vals).sort().join('\u0000');
+}
+
+/** Values `load` may carry: scalars only (the field types are checked once known). */
+function loadableShape(vals: Vals): boolean {
+  const values = Object.values(vals);
+  return values.length > 0 && values.every((v) => v === null || v === false || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)));
+}
+
+/** A record's values as a `load` row (text, as Odoo's importer reads it), or undefined when `load` cannot say them. */
+function encodeRow(w: PendingWrite, fields: string[], types: Map<string, string>): unknown[] | undefined {
+  const row: unknown[] = [String(w.id)];
+  for (const f of fields) {
+    const t = types.get(f);
+    const v = w.vals[f];
+    if (!t || !LOAD_TYPES.has(t)) return undefined;
+    if (v === false || v === null || v === undefined) {
+      row.push(t === 'boolean' ? 'false' : '');
+      continue;
+    }
+    switch (t) {
+      case 'boolean':
+        if (typeof v !== 'boolean') return undefined;
+        row.push(v ? 'true' : 'false');
+        break;
+      case 'integer':
+      case 'many2one':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t === 'many2one' && v <= 0)) return undefined;
+        row.push(String(v));
+        break;
+      case 'float':
+      case 'monetary':
+        if (typeof v !== 'number') return undefined;
+        row.push(String(v));
+        break;
+      case 'date':
+      case 'datetime':
+        if (typeof v !== 'string' || !(t === 'date' ? LOAD_DATE : LOAD_DATETIME).test(v)) return undefined;
+        row.push(v);
+        break;
+      default:
+        // The importer stores an empty text as False; `write` keeps ''.
+        if (typeof v !== 'string' || v === '') return undefined;
+        row.push(v);
+    }
+  }
+  return row;
+}
+
+function merge(into: Map<number, unknown>, from: Map<number, unknown>): Map<number, unknown> {
+  for (const [k, v] of from) into.set(k, v);
+  return into;
+}
+
 function asHubError(e: unknown): HubError | undefined {
   return e instanceof HubError ? e : undefined;
 }
@@ -260,7 +337,10 @@ export class OdooGateway extends EventEmitter<{ breaker: [BreakerEvent]; retry: 
   readonly #windowMs: number;
   readonly #maxBatch: number;
   readonly #maxAttempts: number;
+  readonly #bulk: 'load' | 'write';
   readonly #backoff: BackoffPolicy;
+  /** Field types per model (`fields_get`), asked once when a load is first formed. */
+  readonly #fieldTypes = new Map<string, Promise<Map<string, string>>>();
   readonly #reads = new Map<string, Lane & { pending: ReadRequest[] }>();
   readonly #writes = new Map<string, WriteLane>();
   readonly #creates = new Map<string, Lane & { pending: CreateRequest[] }>();
@@ -274,7 +354,7 @@ export class OdooGateway extends EventEmitter<{ breaker: [BreakerEvent]; retry: 
     maxInFlight: 0,
     mergedWrites: 0,
     requested: { read: 0, write: 0, create: 0 },
-    batches: { read: 0, write: 0, create: 0, lookup: 0 },
+    batches: { read: 0, write: 0, create: 0, lookup: 0, load: 0 },
     rewrites: 0,
     deduplicated: 0,
     breakerOpens: 0,
@@ -293,6 +373,7 @@ export class OdooGateway extends EventEmitter<{ breaker: [BreakerEvent]; retry: 
     this.#windowMs = o.windowMs ?? 2;
     this.#maxBatch = o.maxBatch ?? 500;
     this.#maxAttempts = o.maxAttempts ?? 8;
+    this.#bulk = o.bulk ?? 'load';
     this.#backoff = { baseMs: o.backoff?.baseMs ?? 100, maxMs: o.backoff?.maxMs ?? 5000 };
     this.#breaker = new CircuitBreaker({
       threshold: o.breaker?.threshold ?? 5,
@@ -592,21 +673,164 @@ export class OdooGateway extends EventEmitter<{ breaker: [BreakerEvent]; retry: 
       if (batch.length >= this.#maxBatch) break;
     }
     if (!batch.length) return undefined;
+    if (this.#bulk === 'load' && batch.length === 1) {
+      const rows = this.#loadRows(lane, batch[0]!);
+      if (rows.length > 1) {
+        this.#claim(lane, rows);
+        this.#stats.batches.load++;
+        return async (slot) => this.#settleWrites(lane, rows, await this.#sendLoad(model, rows, slot, true));
+      }
+    }
+    this.#claim(lane, batch);
+    const vals = batch[0]!.vals;
+    this.#stats.batches.write++;
+    return async (slot) => this.#settleWrites(lane, batch, await this.#sendWrite(model, batch.map((w) => w.id), vals, slot));
+  }
+
+  #claim(lane: WriteLane, batch: PendingWrite[]): void {
     for (const w of batch) {
       lane.pending.delete(w.id);
       lane.busy.add(w.id);
     }
-    const vals = batch[0]!.vals;
-    this.#stats.batches.write++;
-    return async (slot) => {
-      const outcome = await this.#sendWrite(model, batch.map((w) => w.id), vals, slot);
-      for (const w of batch) {
-        lane.busy.delete(w.id);
-        const err = outcome.get(w.id);
-        for (const d of w.waiters) (err === undefined ? d.resolve() : d.reject(err));
+  }
+
+  /** Tells the callers of a sent batch (an error per failed record) and lets the lane go on. */
+  #settleWrites(lane: WriteLane, batch: PendingWrite[], outcome: Map<number, unknown>): void {
+    for (const w of batch) {
+      lane.busy.delete(w.id);
+      const err = outcome.get(w.id);
+      for (const d of w.waiters) (err === undefined ? d.resolve() : d.reject(err));
+    }
+    if (lane.ready()) this.#kick(lane);
+  }
+
+  /**
+   * Records that can share a `load` with `first`: waiting (not in flight), alone with their
+   * values (identical values go out as one `write`), with the same fields as `first`, and
+   * with plain scalar values only.
+   */
+  #loadRows(lane: WriteLane, first: PendingWrite): PendingWrite[] {
+    if (!loadableShape(first.vals)) return [];
+    const shape = fieldSet(first.vals);
+    const seen = new Map<string, number>();
+    for (const w of lane.pending.values()) if (!lane.busy.has(w.id)) seen.set(w.key, (seen.get(w.key) ?? 0) + 1);
+    const rows: PendingWrite[] = [];
+    for (const w of lane.pending.values()) {
+      if (lane.busy.has(w.id) || seen.get(w.key) !== 1) continue;
+      if (fieldSet(w.vals) !== shape || !loadableShape(w.vals)) continue;
+      rows.push(w);
+      if (rows.length >= this.#maxBatch) break;
+    }
+    return rows;
+  }
+
+  /** `fields_get` types of a model, asked once (again after a failure), with `slot`. */
+  #typesOf(model: string, slot: Release | undefined): Promise<Map<string, string>> {
+    const p = (async () => {
+      const fg = (await this.#invoke(model, 'fields_get', [], { attributes: ['type'] }, { held: slot, idempotent: true })) as Record<string, { type?: unknown }>;
+      return new Map(Object.entries(fg).map(([f, d]) => [f, String(d?.type ?? '')]));
+    })();
+    this.#fieldTypes.set(model, p);
+    p.catch(() => this.#fieldTypes.delete(model));
+    return p;
+  }
+
+  /**
+   * One `load` of records with the same fields and their own values. Rows `load` cannot
+   * express are written; error messages (nothing was written) send the clean rows once more
+   * as a load (`reload`) and the faulty ones as single writes, which fail with Odoo's error.
+   */
+  async #sendLoad(model: string, batch: PendingWrite[], slot: Release | undefined, reload: boolean): Promise<Map<number, unknown>> {
+    let held = slot;
+    let types: Map<string, string>;
+    try {
+      const known = this.#fieldTypes.get(model);
+      if (known) types = await known;
+      else {
+        held = undefined;
+        types = await this.#typesOf(model, slot);
       }
-      if (lane.ready()) this.#kick(lane);
-    };
+    } catch {
+      held?.();
+      return this.#writeEach(model, batch);
+    }
+    const fields = Object.keys(batch[0]!.vals).sort();
+    const columns = fields.map((f) => (types.get(f) === 'many2one' ? `${f}/.id` : f));
+    const encoded = new Map<number, unknown[]>();
+    for (const w of batch) {
+      const row = encodeRow(w, fields, types);
+      if (row) encoded.set(w.id, row);
+    }
+    let rows = batch.filter((w) => encoded.has(w.id));
+    if (rows.length < 2) {
+      held?.();
+      return this.#writeEach(model, batch);
+    }
+    // Started alongside the load (which holds the slot), awaited at the end.
+    const side = this.#writeEach(model, batch.filter((w) => !encoded.has(w.id)));
+    const outcome = new Map<number, unknown>();
+    const argsOf = (ws: PendingWrite[]): unknown[] => [['.id', ...columns], ws.map((w) => encoded.get(w.id)!)];
+    let answer: LoadAnswer;
+    try {
+      answer = (await this.#invoke(model, 'load', argsOf(rows), { context: { tz: 'UTC' } }, {
+        held,
+        settle: async () => {
+          const left = await this.#unappliedRows(model, rows);
+          if (!left.length) return { done: true, value: { ids: rows.map((w) => w.id), messages: [] } as LoadAnswer };
+          this.#stats.rewrites++;
+          rows = left;
+          return { done: false, args: argsOf(left) };
+        },
+      })) as LoadAnswer;
+    } catch (e) {
+      const err = asHubError(e);
+      // A load refused as a whole (no `load` method, no access...): the records are written.
+      if (err && !err.retryable) return merge(merge(outcome, await side), await this.#writeEach(model, rows));
+      for (const w of rows) outcome.set(w.id, e);
+      return merge(outcome, await side);
+    }
+    merge(outcome, await side);
+    const errors = (Array.isArray(answer?.messages) ? answer.messages : []).filter((m) => m?.type === 'error');
+    if (answer?.ids !== false && !errors.length) return outcome;
+    // Odoo rolled the whole load back: nothing of it was written.
+    const located = errors.length > 0 && errors.every((m) => typeof m.record === 'number' && rows[m.record] !== undefined);
+    const faulty = new Set<number>(located ? errors.map((m) => rows[m.record as number]!.id) : rows.map((w) => w.id));
+    const clean = rows.filter((w) => !faulty.has(w.id));
+    const culprits = rows.filter((w) => faulty.has(w.id));
+    const again = reload && clean.length > 1
+      ? (this.#stats.batches.load++, this.#sendLoad(model, clean, undefined, false))
+      : this.#writeEach(model, clean);
+    const [a, b] = await Promise.all([again, this.#writeEach(model, culprits)]);
+    return merge(merge(outcome, a), b);
+  }
+
+  /** Records written with `write`, one call per set of identical values. */
+  async #writeEach(model: string, batch: PendingWrite[]): Promise<Map<number, unknown>> {
+    const groups = new Map<string, PendingWrite[]>();
+    for (const w of batch) {
+      const g = groups.get(w.key);
+      if (g) g.push(w);
+      else groups.set(w.key, [w]);
+    }
+    const out = new Map<number, unknown>();
+    const sent = [...groups.values()].map((g) => {
+      this.#stats.batches.write++;
+      return this.#sendWrite(model, g.map((w) => w.id), g[0]!.vals, undefined);
+    });
+    for (const m of await Promise.all(sent)) merge(out, m);
+    return out;
+  }
+
+  /** Rows whose values are not (all) in Odoo, each compared with its own values. */
+  async #unappliedRows(model: string, rows: PendingWrite[]): Promise<PendingWrite[]> {
+    const fields = [...new Set(rows.flatMap((w) => Object.keys(w.vals)))];
+    const read = (await this.#invoke(model, 'read', [rows.map((w) => w.id), fields], {}, { idempotent: true })) as OdooRow[];
+    const byId = new Map(read.map((r) => [r.id, r]));
+    return rows.filter((w) => {
+      const row = byId.get(w.id);
+      if (!row) return false; // deleted meanwhile: writing again would only fail
+      return Object.entries(w.vals).some(([f, v]) => sameValue(v, row[f]) !== true);
+    });
   }
 
   /** One grouped write; a group refused as a whole is retried record by record to isolate the culprit. */

@@ -77,7 +77,7 @@ test('reads: requests arriving while the limit is reached wait and are merged', 
 
 test('writes: successive writes to a record merge (last value wins per field); identical values are grouped', async () => {
   const ids = await pickings(10);
-  const g = gateway();
+  const g = gateway({ bulk: 'write' });
   const done: Promise<void>[] = [];
   for (const [k, id] of ids.slice(0, 5).entries()) {
     for (let step = 1; step <= 3; step++) done.push(g.write('stock.picking', id, { carrier_tracking_ref: `TR-${k}-${step}` }));
@@ -209,7 +209,7 @@ test('never more calls in flight than the limit', async () => {
     }
   };
   sim.setFaults({ latencyMs: 20 });
-  const g = gateway({ concurrency: 4 }, client({ fetch: counting }));
+  const g = gateway({ concurrency: 4, bulk: 'write' }, client({ fetch: counting }));
   await Promise.all(ids.map((id) => g.write('stock.picking', id, { carrier_tracking_ref: `C-${id}` })));
   assert.equal(calls('stock.picking.write'), 40);
   assert.equal(peak, 4);
@@ -288,4 +288,125 @@ test('the token bucket spaces calls at the configured rate (fake clock)', async 
   const bucket = new TokenBucket({ ratePerSecond: 10, burst: 2, clock, sleep: async (ms) => void clock.advance(ms) });
   for (let i = 0; i < 12; i++) await bucket.take();
   assert.equal(clock.now().getTime() - start, 1000, '2 at once, then 10 at 100 ms intervals');
+});
+
+// ------------------------------------------------------------------ bulk updates through load
+
+/** A fetch that keeps the JSON-RPC `execute_kw` arguments of every `load` it sends. */
+function recordingLoads(into: unknown[][]): typeof fetch {
+  return async (input, init) => {
+    const body = typeof init?.body === 'string' ? init.body : '';
+    if (body.includes('"load"')) {
+      const args = (JSON.parse(body) as { params: { args: unknown[] } }).params.args;
+      into.push(args.slice(5, 6)[0] as unknown[]);
+    }
+    return fetch(input, init);
+  };
+}
+
+test('load: different values for N records go out as one load call; identical values keep their write', async () => {
+  const ids = await pickings(30);
+  const g = gateway();
+  const done: Promise<void>[] = [];
+  for (const [k, id] of ids.slice(0, 25).entries()) {
+    done.push(g.write('stock.picking', id, { carrier_tracking_ref: `L-${k}-a` }));
+    done.push(g.write('stock.picking', id, { carrier_tracking_ref: `L-${k}`, origin: `O-${k}` }));
+  }
+  for (const id of ids.slice(25)) done.push(g.write('stock.picking', id, { carrier_tracking_ref: 'SAME', origin: 'SAME' }));
+  await Promise.all(done);
+  assert.equal(calls('stock.picking.load'), 1, 'one load for the 25 records with their own values');
+  assert.equal(calls('stock.picking.write'), 1, 'one write for the five identical ones');
+  assert.equal(calls('stock.picking.fields_get'), 1, 'the field types, asked once');
+  assert.deepEqual(g.stats.batches.load, 1);
+  const rows = (await client().call('stock.picking', 'read', [ids, ['carrier_tracking_ref', 'origin']])) as { id: number; carrier_tracking_ref: string; origin: string }[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  ids.slice(0, 25).forEach((id, k) => assert.deepEqual([byId.get(id)!.carrier_tracking_ref, byId.get(id)!.origin], [`L-${k}`, `O-${k}`]));
+  for (const id of ids.slice(25)) assert.deepEqual([byId.get(id)!.carrier_tracking_ref, byId.get(id)!.origin], ['SAME', 'SAME']);
+
+  // maxBatch bounds the rows of one load.
+  sim.resetCounters();
+  const g2 = gateway({ maxBatch: 10 });
+  await Promise.all(ids.map((id) => g2.write('stock.picking', id, { carrier_tracking_ref: `M-${id}` })));
+  assert.equal(calls('stock.picking.load'), 3);
+  assert.equal(calls('stock.picking.write'), 0);
+  for (const [id, v] of await tracking(ids)) assert.equal(v, `M-${id}`);
+});
+
+test('load: integers, floats, many2one ids, selections, datetimes and a cleared field land as a write would put them', async () => {
+  const ids = await pickings(3);
+  const g = gateway();
+  const when = ['2026-12-01 08:00:00', '2026-12-02 09:30:00', '2026-12-03 10:45:00'];
+  await Promise.all(ids.map((id, k) => g.write('stock.picking', id, { partner_id: [10, 15, 44][k], scheduled_date: when[k], priority: k === 1 ? '1' : '0', origin: k === 2 ? false : `R-${k}` })));
+  assert.equal(calls('stock.picking.load'), 1);
+  const rows = (await client().call('stock.picking', 'read', [ids, ['partner_id', 'scheduled_date', 'priority', 'origin']], { load: null })) as Record<string, unknown>[];
+  assert.deepEqual(rows.map((r) => [r.partner_id, r.scheduled_date, r.priority, r.origin]), [
+    [10, when[0], '0', 'R-0'], [15, when[1], '1', 'R-1'], [44, when[2], '0', false],
+  ]);
+  sim.resetCounters();
+  const [q1, q2] = (await client().call('stock.quant', 'search', [[]], { limit: 2 })) as number[];
+  await Promise.all([g.write('stock.quant', q1!, { inventory_quantity: 7.25 }), g.write('stock.quant', q2!, { inventory_quantity: 3 })]);
+  assert.equal(calls('stock.quant.load'), 1);
+  const qs = (await client().call('stock.quant', 'read', [[q1, q2], ['inventory_quantity']])) as { inventory_quantity: number }[];
+  assert.deepEqual(qs.map((q) => q.inventory_quantity), [7.25, 3]);
+});
+
+test('load: a bad row makes Odoo refuse the load; the others land, the culprit fails alone with the business error', async () => {
+  const ids = await pickings(6);
+  const g = gateway();
+  const results = await Promise.allSettled([...ids, 999999].map((id, k) => g.write('stock.picking', id, { carrier_tracking_ref: `E-${k}` })));
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+  assert.equal(((results[6] as PromiseRejectedResult).reason as HubError).code, 'odoo.missing_record');
+  const t = await tracking(ids);
+  ids.forEach((id, k) => assert.equal(t.get(id), `E-${k}`));
+  assert.equal(calls('stock.picking.load'), 2, 'the refused load, then the clean rows again');
+  assert.equal(calls('stock.picking.write'), 1, 'the culprit alone');
+
+  // A bad selection value: the same isolation, the write's ValueError reaches the caller.
+  sim.resetCounters();
+  const bad = await Promise.allSettled(ids.map((id, k) => g.write('stock.picking', id, { carrier_tracking_ref: `S-${k}`, priority: k === 2 ? 'urgent' : '1' })));
+  assert.deepEqual(bad.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  assert.match(String(((bad[2] as PromiseRejectedResult).reason as HubError).message), /Wrong value for stock.picking.priority: 'urgent'/);
+  const after = await tracking(ids);
+  ids.forEach((id, k) => assert.equal(after.get(id), k === 2 ? 'E-2' : `S-${k}`));
+});
+
+test('load: an answer lost after Odoo committed is read back; only records not at their values are sent again', async () => {
+  const ids = await pickings(5);
+  const loads: unknown[][] = [];
+  const g = gateway({ backoff: { baseMs: 400 }, random: () => 0.99 }, client({ fetch: recordingLoads(loads) }));
+  sim.setFaults({ dropAfterCommit: { count: 1, match: { method: 'load' } } });
+  const done = Promise.all(ids.map((id, k) => g.write('stock.picking', id, { carrier_tracking_ref: `D-${k}` })));
+  // While the gateway backs off, someone else changes one record back.
+  while (calls('stock.picking.load') < 1) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20));
+  await client().call('stock.picking', 'write', [[ids[3]], { carrier_tracking_ref: 'OTHER' }]);
+  await done;
+  assert.equal(calls('stock.picking.load'), 2);
+  assert.equal(calls('stock.picking.read'), 1);
+  assert.equal(g.stats.rewrites, 1);
+  assert.equal((loads[1]![1] as unknown[]).length, 1, 'the second load carries the one record not at its value');
+  assert.deepEqual((loads[1]![1] as unknown[][])[0], [String(ids[3]), 'D-3']);
+  const t = await tracking(ids);
+  ids.forEach((id, k) => assert.equal(t.get(id), `D-${k}`));
+
+  // Everything already there: the read-back settles it, nothing is sent again.
+  sim.resetCounters();
+  sim.setFaults({ dropAfterCommit: { count: 1, match: { method: 'load' } } });
+  await Promise.all(ids.map((id, k) => g.write('stock.picking', id, { carrier_tracking_ref: `F-${k}` })));
+  assert.equal(calls('stock.picking.load'), 1);
+  assert.equal(calls('stock.picking.read'), 1);
+  for (const [id, v] of await tracking(ids)) assert.equal(v, `F-${ids.indexOf(id)}`);
+});
+
+test("load: bulk 'write' keeps one write per distinct values; x2many values never go through load", async () => {
+  const ids = await pickings(4);
+  const g = gateway({ bulk: 'write' });
+  await Promise.all(ids.map((id, k) => g.write('stock.picking', id, { carrier_tracking_ref: `W-${k}` })));
+  assert.equal(calls('stock.picking.load'), 0);
+  assert.equal(calls('stock.picking.write'), 4);
+  sim.resetCounters();
+  const g2 = gateway();
+  await Promise.all(ids.map((id, k) => g2.write('stock.picking', id, { carrier_tracking_ref: `X-${k}`, move_ids: [] })));
+  assert.equal(calls('stock.picking.load'), 0);
+  assert.equal(calls('stock.picking.write'), 4);
 });
