@@ -25,6 +25,7 @@ import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap
 import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 import { RetentionJob } from './security/retention.ts';
 import { Deliverer } from './pipeline/subscriptions/deliverer.ts';
+import { OdooRuntime } from './connectors/odoo/runtime.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -34,6 +35,8 @@ export interface Hub {
   clock: Clock;
   instanceId: string;
   keyring: Keyring;
+  /** the Odoo connector of each configured tenant */
+  odoo: OdooRuntime;
   worker: Worker | undefined;
   relay: OutboxRelay | undefined;
   backlog: BacklogMonitor;
@@ -144,16 +147,19 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   retention?.start();
   const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions }) : undefined;
   deliverer?.start();
+  const odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
+  odoo.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
   return {
-    config, log, metrics, db, clock, instanceId, keyring, worker, relay, backlog, server, url, readiness,
+    config, log, metrics, db, clock, instanceId, keyring, odoo, worker, relay, backlog, server, url, readiness,
     async stop() {
       if (stopped) return;
       stopped = true;
       await server.close();
       await receipts.stop();
+      await odoo.stop();
       await retention?.stop();
       await worker?.stop();
       await deliverer?.stop();
