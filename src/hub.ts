@@ -129,7 +129,12 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   };
 
   const committer = new GroupCommitter(db.pool);
-  const server = await buildServer({ pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness, ingest: (events) => committer.submit(events) });
+  const odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
+  const server = await buildServer({
+    pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness,
+    ingest: (events) => committer.submit(events),
+    odooHint: (tenantId, payload) => odoo.hint(tenantId, payload),
+  });
   let url: string;
   try {
     url = await server.listen({ port: config.port, host: config.host });
@@ -147,7 +152,6 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   retention?.start();
   const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions }) : undefined;
   deliverer?.start();
-  const odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
   odoo.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 

@@ -26,6 +26,8 @@ export interface ApiContext {
   clock: Clock;
   /** stores a request's events durably (the hub passes its group committer); default: one transaction per request */
   ingest?: (events: IncomingEvent[]) => Promise<IngestOutcome[]>;
+  /** hands an Odoo webhook payload to the tenant's running connector; false when none runs */
+  odooHint?: (tenantId: string, payload: unknown) => Promise<boolean>;
   /** database reachable, migrations applied, workers running */
   readiness(): Promise<{ ready: boolean; checks: Record<string, ReadinessCheck> }>;
 }

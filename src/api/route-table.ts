@@ -7,6 +7,7 @@ import { ROUTES } from './schemas.ts';
 import { ADMIN_ROUTES } from './routes/admin.ts';
 import { WEBHOOK_ROUTES } from './routes/webhooks.ts';
 import { SUBSCRIPTION_ROUTES } from './routes/subscriptions.ts';
+import { ODOO_HINT_ROUTES } from './routes/odoo-hints.ts';
 
-export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES, ...WEBHOOK_ROUTES, ...SUBSCRIPTION_ROUTES } as const;
+export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES, ...WEBHOOK_ROUTES, ...SUBSCRIPTION_ROUTES, ...ODOO_HINT_ROUTES } as const;
 export type RouteName = keyof typeof ALL_ROUTES;

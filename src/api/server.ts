@@ -22,6 +22,7 @@ import { Authenticator, installAuth } from './auth.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
+import { odooHintRoutes } from './routes/odoo-hints.ts';
 import { SigningKeys } from '../security/jwt.ts';
 import { logSecurityEvent } from '../security/security-log.ts';
 
@@ -154,5 +155,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(adminRoutes, { ctx, auth, signingKeys });
   await app.register(webhookRoutes, { ctx });
   await app.register(subscriptionRoutes, { ctx });
+  await app.register(odooHintRoutes, { ctx });
   return app;
 }

@@ -25,7 +25,9 @@ const api = await startApi({
   config: {
     security: { rateLimit: { perSecond: 10000, burst: 10000 } },
     webhooks: { partners: { matrix: { secret: 'matrix-webhook' } } },
+    connectors: { odoo: { default: { url: 'http://127.0.0.1:9', db: 'logi', login: 'admin', secretName: 'odoo-password', hintTokenSecret: 'odoo-hint-token' } } },
   },
+  odooHint: async () => true,
 });
 const pool = api.pool;
 
@@ -50,6 +52,7 @@ const newSecret = async () => {
   return name;
 };
 const newException = async () => (await pool.query(`insert into hub_exceptions (key, code, message) values ('SHP-MATRIX', 'test.exception', 'look at it') returning id`)).rows[0].id as number;
+await putSecret(pool, TEST_KEYRING, { tenantId: 'default', name: 'odoo-hint-token', value: 'hint-token-of-default', actor: 'test', overlapSeconds: 0 });
 const webhookSecret = generateWebhookSecret();
 await putSecret(pool, TEST_KEYRING, { tenantId: 'default', name: 'matrix-webhook', value: webhookSecret, actor: 'test', overlapSeconds: 0 });
 const signedWebhook = (): Req => {
@@ -131,6 +134,11 @@ const PROBES: Record<RouteName, Probe> = {
   deleteSubscription: { need: 'admin:write', ok: 204, other: 404, req: async () => json('DELETE', `/v1/subscriptions/${await newSubscription()}`) },
   disableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/disable`) },
   enableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/enable`) },
+  // the token in the URL is the credential of Odoo's unsigned webhook automations
+  odooHint: {
+    need: 'signature', ok: 202, other: 202,
+    req: () => ({ method: 'POST', path: '/v1/connectors/odoo/default/hints?token=hint-token-of-default', contentType: 'application/json', body: JSON.stringify({ _action: 'Send Webhook Notification(#1)', _id: 62, _model: 'stock.picking', id: 62 }) }),
+  },
   rotateSubscriptionSecret: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/rotate-secret`) },
 };
 

@@ -53,6 +53,8 @@ export interface ApiOptions {
   clock?: Clock;
   readiness?: ApiContext['readiness'];
   log?: Logger;
+  /** what receives Odoo hints (the hub passes its running connectors) */
+  odooHint?: ApiContext['odooHint'];
 }
 
 export async function startApi(o: ApiOptions = {}): Promise<Api> {
@@ -70,6 +72,7 @@ export async function startApi(o: ApiOptions = {}): Promise<Api> {
     instanceId: 'api-test',
     keyring: TEST_KEYRING,
     clock: o.clock ?? systemClock,
+    ...(o.odooHint ? { odooHint: o.odooHint } : {}),
     readiness: o.readiness ?? (async () => ({ ready: true, checks: { database: { ok: true } } })),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

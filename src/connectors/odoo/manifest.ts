@@ -21,6 +21,13 @@ export const OdooConfigSchema = Type.Object(
     }),
     timeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'Timeout of one HTTP request to Odoo.' }),
     concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Calls to Odoo in flight at once.' }),
+    hintTokenSecret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Name of the stored secret holding the token Odoo's webhook automations put in their URL (POST /v1/connectors/odoo/{tenant}/hints?token=...); hints are refused while unset.",
+      }),
+    ),
     captureIntervalMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 30000, description: 'How often the change capture polls each model for records changed since its cursor.' }),
     ratePerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Upper bound on calls per second; unlimited when unset.' })),
   },
