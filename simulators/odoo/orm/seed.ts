@@ -31,12 +31,12 @@ export function seedDemoData(db: OdooDatabase): void {
     [1, { name: 'YourCompany', is_company: true, email: 'info@yourcompany.com', phone: '+1 555-555-5556' }],
     [2, { name: 'OdooBot', email: 'odoobot@example.com', active: false }],
     [3, { name: 'Mitchell Admin', email: 'admin@yourcompany.example.com', phone: '+1 555-555-5555' }],
-    [9, { name: 'Wood Corner', is_company: true, email: 'wood.corner26@example.com', phone: '(623)-853-7197', city: 'Turlock', supplier_rank: 1 }],
-    [10, { name: 'Deco Addict', is_company: true, email: 'deco_addict@example.com', phone: '(603)-996-3829', city: 'Pleasant Hill', property_payment_term_id: 4, customer_rank: 1 }],
-    [11, { name: 'Gemini Furniture', is_company: true, email: 'gemini_furniture@fake.geminifurniture.com', phone: '(941)-284-4875', city: 'Fairfield', customer_rank: 1 }],
-    [12, { name: 'Lumber Inc', is_company: true, email: 'lumber-inv92@example.com', phone: '(828)-316-0593', city: 'Stockton', supplier_rank: 1 }],
-    [14, { name: 'Ready Mat', is_company: true, email: 'ready.mat28@example.com', phone: '(803)-873-6126', city: 'Tracy', customer_rank: 1 }],
-    [15, { name: 'Azure Interior', is_company: true, email: 'azure.Interior24@example.com', phone: '(870)-931-0505', city: 'Fremont', customer_rank: 1 }],
+    [9, { name: 'Wood Corner', is_company: true, street: '1839 Arbor Way', zip: '95380', country_code: 'US', email: 'wood.corner26@example.com', phone: '(623)-853-7197', city: 'Turlock', supplier_rank: 1 }],
+    [10, { name: 'Deco Addict', is_company: true, street: '77 Santa Barbara Rd', zip: '94523', country_code: 'US', email: 'deco_addict@example.com', phone: '(603)-996-3829', city: 'Pleasant Hill', property_payment_term_id: 4, customer_rank: 1 }],
+    [11, { name: 'Gemini Furniture', is_company: true, street: '317 Fairchild Dr', zip: '94535', country_code: 'US', email: 'gemini_furniture@fake.geminifurniture.com', phone: '(941)-284-4875', city: 'Fairfield', customer_rank: 1 }],
+    [12, { name: 'Lumber Inc', is_company: true, street: '1337 N San Joaquin St', zip: '95202', country_code: 'US', email: 'lumber-inv92@example.com', phone: '(828)-316-0593', city: 'Stockton', supplier_rank: 1 }],
+    [14, { name: 'Ready Mat', is_company: true, street: '7500 W Linne Road', zip: '95304', country_code: 'US', email: 'ready.mat28@example.com', phone: '(803)-873-6126', city: 'Tracy', customer_rank: 1 }],
+    [15, { name: 'Azure Interior', is_company: true, street: '4557 De Silva St', zip: '94538', country_code: 'US', email: 'azure.Interior24@example.com', phone: '(870)-931-0505', city: 'Fremont', customer_rank: 1 }],
     [44, { name: 'Logi Test Customer 1795497240', email: 'logi.test@example.com', customer_rank: 1 }],
   ];
   for (const [id, v] of partners) {

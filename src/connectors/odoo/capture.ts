@@ -210,6 +210,8 @@ export interface CaptureReport {
   duplicates: number;
   mappingErrors: number;
   cursor: CaptureCursor;
+  /** the poll did not run: another hub process is polling this tenant's model right now */
+  skipped?: 'locked';
 }
 
 const ENTITY_OF: Record<CapturedModel, { entity: EntityName; prefix: string }> = {
@@ -266,7 +268,34 @@ export class ChangeCapture {
 
   /** Polls one model (pages until a short page or the page budget). */
   pollModel(model: CapturedModel): Promise<CaptureReport> {
-    return this.serial(model, async () => {
+    return this.serial(model, () => this.withPollLock(model, () => this.pollPages(model)));
+  }
+
+  /**
+   * One poller per tenant and model across hub processes: a session advisory lock, held on a
+   * connection of its own for the poll; a process that does not get it skips this round.
+   */
+  private async withPollLock(model: CapturedModel, fn: () => Promise<CaptureReport>): Promise<CaptureReport> {
+    const lock = await this.pool.connect();
+    const name = `odoo-capture:${this.tenantId}:${model}`;
+    try {
+      const got = await lock.query<{ ok: boolean }>(`select pg_try_advisory_lock(hashtextextended($1, 0)) as ok`, [name]);
+      if (!got.rows[0]!.ok) {
+        const cursor = (await loadCursor(this.pool, this.tenantId, model)) ?? { at: this.startAt, idsAtAt: [] };
+        return { model, pages: 0, records: 0, events: 0, emitted: 0, duplicates: 0, mappingErrors: 0, cursor, skipped: 'locked' };
+      }
+      try {
+        return await fn();
+      } finally {
+        await lock.query(`select pg_advisory_unlock(hashtextextended($1, 0))`, [name]);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async pollPages(model: CapturedModel): Promise<CaptureReport> {
+    {
       let cursor = (await loadCursor(this.pool, this.tenantId, model)) ?? { at: this.startAt, idsAtAt: [] };
       const report: CaptureReport = { model, pages: 0, records: 0, events: 0, emitted: 0, duplicates: 0, mappingErrors: 0, cursor };
       for (let page = 0; page < this.maxPages; page++) {
@@ -294,7 +323,7 @@ export class ChangeCapture {
       }
       report.cursor = cursor;
       return report;
-    });
+    }
   }
 
   /**

@@ -80,6 +80,26 @@ describe('ChangeCapture', () => {
     assert.deepEqual(again!.cursor, report!.cursor);
   });
 
+  it('two hub processes polling one tenant\'s model at once: one polls, the other skips the round', async () => {
+    simNow = new Date('2026-11-24T06:02:00.000Z');
+    const ids = partnersInOneTransaction(sim, 8, 'Racing');
+    // another process holds the poll lock of this tenant and model
+    const other = await pool.connect();
+    await other.query(`select pg_advisory_lock(hashtextextended('odoo-capture:acme:res.partner', 0))`);
+    const cap = new ChangeCapture({ pool, tenantId: 'acme', client, models: ['res.partner'] });
+    const [skipped] = await cap.pollOnce();
+    assert.equal(skipped!.skipped, 'locked');
+    assert.equal(skipped!.records, 0);
+    await other.query(`select pg_advisory_unlock(hashtextextended('odoo-capture:acme:res.partner', 0))`);
+    other.release();
+    // two pollers racing: together they emit each record once, neither fails
+    const a = new ChangeCapture({ pool, tenantId: 'acme', client, models: ['res.partner'] });
+    const b = new ChangeCapture({ pool, tenantId: 'acme', client, models: ['res.partner'] });
+    const [ra, rb] = (await Promise.all([a.pollOnce(), b.pollOnce()])).map((r) => r[0]!);
+    assert.equal(ra!.emitted + rb!.emitted, ids.length);
+    for (const id of ids) assert.equal((await events('acme', 'subject = $2', [`res.partner/${id}`])).length, 1);
+  });
+
   it('resumes from the persisted cursor in a new instance; a re-read from zero emits nothing new', async () => {
     simNow = new Date('2026-11-24T06:05:00.000Z');
     const ids = partnersInOneTransaction(sim, 12, 'Resume');

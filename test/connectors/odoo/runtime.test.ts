@@ -40,8 +40,6 @@ test('change capture starts with the hub for each configured tenant and feeds th
     default: { url, db: 'logi', login: 'admin', secretName: 'odoo-password', protocol: 'jsonrpc', captureIntervalMs: 1000, hintTokenSecret: 'odoo-hint-token' },
     acme: { url, db: 'logi', login: 'admin', secretName: 'no-such-secret', protocol: 'jsonrpc' },
   }));
-  // the demo customer with its address (orders to partners without one are mapping exceptions)
-  sim.db.setRaw('res.partner', 10, { street: '77 Santa Barbara Rd', city: 'Pleasant Hill', zip: '94523', country_code: 'US' });
   const soId = sim.db.call(2, 'sale.order', 'create', [{ partner_id: 10, client_order_ref: 'RUNTIME-1', order_line: [[0, 0, { product_id: 13, product_uom_qty: 2 }]] }], {}) as number;
   sim.db.call(2, 'sale.order', 'action_confirm', [[soId]], {});
   const deadline = Date.now() + 20_000;
