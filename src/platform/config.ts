@@ -115,7 +115,7 @@ export const ConfigSchema = Type.Object(
               maxBodyBytes: Type.Optional(Type.Integer({ minimum: 64, description: 'Overrides webhooks.maxBodyBytes.' })),
               mapper: Type.String({ default: 'cloudevents', description: 'How the body becomes canonical events (cloudevents: a CloudEvent or a batch of them).' }),
             },
-            { additionalProperties: false, default: {} },
+            { additionalProperties: false },
           ),
           { default: {}, description: 'Partners that call POST /v1/webhooks/{partner}, by name.' },
         ),
@@ -237,16 +237,31 @@ export function loadConfig(opts: LoadOptions = {}): HubConfig & { source: { file
 }
 
 /** Applies defaults and validates; the first problem is reported with its key. */
+/**
+ * Value.Default, also inside the entries of records (webhooks.partners.<name>,
+ * connectors.odoo.<tenant>), which TypeBox leaves alone.
+ */
+function withDefaults(schema: TSchema, value: unknown): unknown {
+  const v = Value.Default(schema, value);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const o = v as Record<string, unknown>;
+  const s = schema as { properties?: Record<string, TSchema>; patternProperties?: Record<string, TSchema> };
+  for (const [k, sub] of Object.entries(s.properties ?? {})) if (k in o) o[k] = withDefaults(sub, o[k]);
+  const entry = Object.values(s.patternProperties ?? {})[0];
+  if (entry) for (const k of Object.keys(o)) o[k] = withDefaults(entry, o[k]);
+  return o;
+}
+
 export function validateConfig(raw: unknown): HubConfig {
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
-  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  const defaulted = withDefaults(ConfigSchema, structuredClone(raw ?? {}));
+  const errors = [...Value.Errors(ConfigSchema, defaulted)];
   if (errors.length > 0) {
     const e = errors[0]!;
     const key = e.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     const unknown = e.message.toLowerCase().includes('unexpected property');
     throw new ConfigError(key, unknown ? 'is not a known configuration key' : `${e.message} (got ${JSON.stringify(e.value)})`);
   }
-  return withDefaults as HubConfig;
+  return defaulted as HubConfig;
 }
 
 /** Documentation rows generated from the schema: key, type, default, description. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from '../platform/db.ts';
+import { withTx, type Queryable } from '../platform/db.ts';
 
 export interface AuditEntryInput {
   tenantId: string;
@@ -124,18 +124,7 @@ export async function appendAuditMany(tx: Queryable, inputs: readonly AuditEntry
 
 /** Appends in a transaction of its own (admin actions that change nothing else in the database). */
 export async function audit(pool: pg.Pool, input: AuditEntryInput): Promise<AuditEntry> {
-  const c = await pool.connect();
-  try {
-    await c.query('begin');
-    const e = await appendAudit(c, input);
-    await c.query('commit');
-    return e;
-  } catch (err) {
-    await c.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+  return withTx(pool, (c) => appendAudit(c, input));
 }
 
 export function rowToAudit(r: Record<string, unknown>): AuditEntry {

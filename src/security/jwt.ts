@@ -8,6 +8,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type pg from 'pg';
+import { withTx } from '../platform/db.ts';
 import type { Clock } from '../platform/clock.ts';
 import { open, seal, type Keyring, type Sealed } from './keyring.ts';
 
@@ -63,35 +64,25 @@ export class SigningKeys {
   async #currentSigner(): Promise<{ kid: string; key: KeyObject }> {
     const now = this.#clock.now();
     if (this.#signer && this.#signer.signsUntil > now) return this.#signer;
-    const c = await this.#pool.connect();
-    try {
-      await c.query('begin');
+    const row = await withTx(this.#pool, async (c) => {
       // one process creates the next key; the others wait and use it
       await c.query(`select pg_advisory_xact_lock(hashtextextended('hub_signing_keys', 0))`);
-      let r = await c.query<{ kid: string; sealed: Sealed; signs_until: Date }>(`select kid, sealed, signs_until from hub_signing_keys where signs_until > $1 order by created_at desc limit 1`, [now]);
-      if (!r.rowCount) {
-        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-        const jwk = publicKey.export({ format: 'jwk' });
-        const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url').slice(0, 16);
-        const signsUntil = new Date(now.getTime() + this.#rotationMs);
-        const publishedUntil = new Date(signsUntil.getTime() + this.#ttlMs + LEEWAY_S * 1000);
-        const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-        await c.query(`insert into hub_signing_keys (kid, alg, public_jwk, sealed, created_at, signs_until, published_until) values ($1, 'ES256', $2, $3, $4, $5, $6)`, [
-          kid, JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }), JSON.stringify(seal(this.#keyring, pem, `signing-key:${kid}`)), now, signsUntil, publishedUntil,
-        ]);
-        r = await c.query(`select kid, sealed, signs_until from hub_signing_keys where kid = $1`, [kid]);
-      }
-      await c.query('commit');
-      const row = r.rows[0]!;
-      const key = createPrivateKey(open(this.#keyring, row.sealed, `signing-key:${row.kid}`).toString('utf8'));
-      this.#signer = { kid: row.kid, key, signsUntil: row.signs_until };
-      return this.#signer;
-    } catch (e) {
-      await c.query('rollback').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+      const r = await c.query<{ kid: string; sealed: Sealed; signs_until: Date }>(`select kid, sealed, signs_until from hub_signing_keys where signs_until > $1 order by created_at desc limit 1`, [now]);
+      if (r.rows[0]) return r.rows[0];
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const jwk = publicKey.export({ format: 'jwk' });
+      const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url').slice(0, 16);
+      const signsUntil = new Date(now.getTime() + this.#rotationMs);
+      const publishedUntil = new Date(signsUntil.getTime() + this.#ttlMs + LEEWAY_S * 1000);
+      const sealed = seal(this.#keyring, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, `signing-key:${kid}`);
+      await c.query(`insert into hub_signing_keys (kid, alg, public_jwk, sealed, created_at, signs_until, published_until) values ($1, 'ES256', $2, $3, $4, $5, $6)`, [
+        kid, JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }), JSON.stringify(sealed), now, signsUntil, publishedUntil,
+      ]);
+      return { kid, sealed, signs_until: signsUntil };
+    });
+    const key = createPrivateKey(open(this.#keyring, row.sealed, `signing-key:${row.kid}`).toString('utf8'));
+    this.#signer = { kid: row.kid, key, signsUntil: row.signs_until };
+    return this.#signer;
   }
 
   async issue(p: { clientId: string; tenantId: string; scopes: readonly string[]; jti: string }): Promise<{ token: string; claims: AccessClaims }> {

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { Queryable } from '../platform/db.ts';
+import { withTx, type Queryable } from '../platform/db.ts';
 import { appendAudit } from './audit.ts';
 import { open, rewrap, seal, type Keyring, type Sealed } from './keyring.ts';
 
@@ -35,20 +35,8 @@ export interface SecretInfo {
 const context = (tenantId: string, name: string, version: number) => `secret:${tenantId}/${name}/${version}`;
 
 /** A pool gets a transaction of its own; a client is the caller's, already in a transaction. */
-async function inTx<T>(db: pg.Pool | pg.PoolClient, fn: (c: Queryable) => Promise<T>): Promise<T> {
-  if (!('connect' in db) || typeof (db as pg.Pool).totalCount !== 'number') return fn(db);
-  const c = await (db as pg.Pool).connect();
-  try {
-    await c.query('begin');
-    const r = await fn(c);
-    await c.query('commit');
-    return r;
-  } catch (e) {
-    await c.query('rollback').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+function inTx<T>(db: pg.Pool | pg.PoolClient, fn: (c: Queryable) => Promise<T>): Promise<T> {
+  return 'totalCount' in db && typeof db.totalCount === 'number' ? withTx(db as pg.Pool, fn) : fn(db);
 }
 
 export interface PutSecret {

@@ -20,7 +20,7 @@ import type { ApiContext } from '../context.ts';
 import { decodeCursor, encodeCursor, isPositiveSafeInteger } from '../cursor.ts';
 import { notFound } from '../errors.ts';
 import { principalOf } from '../principal.ts';
-import { withTx } from '../../platform/db.ts';
+import { withTx, type Queryable } from '../../platform/db.ts';
 import { DateTime, Nullable, Pagination, StringEnum, problems, route } from '../schemas.ts';
 
 const ScopeList = Type.Array(StringEnum(SCOPES), { minItems: 1, uniqueItems: true, description: 'scopes: <domain>:read|write, pii:read' });
@@ -333,6 +333,24 @@ function parseForm(text: string): Record<string, string> {
 
 const actorOf = (clientId: string) => `client:${clientId}`;
 
+/**
+ * A tenant's rows of `table`, newest first by the numeric `order` column, filtered by equality on
+ * the given columns (undefined: no filter), keyset-paginated with an opaque cursor.
+ */
+async function tenantPage(
+  db: Queryable,
+  o: { table: string; order: string; tenantId: string; equals: Record<string, string | undefined>; limit: number; cursor: string | undefined },
+): Promise<{ rows: Record<string, unknown>[]; nextCursor: string | null }> {
+  const before = o.cursor === undefined ? undefined : decodeCursor(o.cursor, (v) => (isPositiveSafeInteger(v.b) ? v.b : undefined));
+  const params: unknown[] = [o.tenantId];
+  const w = ['tenant_id = $1'];
+  for (const [column, value] of Object.entries(o.equals)) if (value) w.push(`${column} = $${params.push(value)}`);
+  if (before) w.push(`${o.order} < $${params.push(before)}`);
+  const r = await db.query(`select * from ${o.table} where ${w.join(' and ')} order by ${o.order} desc limit $${params.push(o.limit + 1)}`, params);
+  const rows = r.rows.slice(0, o.limit);
+  return { rows, nextCursor: r.rows.length > o.limit ? encodeCursor({ b: rows.at(-1)![o.order] }) : null };
+}
+
 export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext; auth: Authenticator; signingKeys: SigningKeys }): Promise<void> {
   const { ctx, auth, signingKeys } = opts;
   const pool = ctx.pool;
@@ -506,20 +524,11 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
   app.route<{ Querystring: { action?: string; objectType?: string; objectId?: string; limit: number; cursor?: string } }>({
     ...ADMIN_ROUTES.listAudit,
     handler: async (request) => {
-      const p = principalOf(request);
       const q = request.query;
-      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor, (v) => (isPositiveSafeInteger(v.b) ? v.b : undefined));
-      const params: unknown[] = [p.tenantId];
-      const w = ['tenant_id = $1'];
-      if (q.action) w.push(`action = $${params.push(q.action)}`);
-      if (q.objectType) w.push(`object_type = $${params.push(q.objectType)}`);
-      if (q.objectId) w.push(`object_id = $${params.push(q.objectId)}`);
-      if (before) w.push(`seq < $${params.push(before)}`);
-      const r = await pool.query(`select * from hub_audit where ${w.join(' and ')} order by seq desc limit $${params.push(q.limit + 1)}`, params);
-      const items = r.rows.slice(0, q.limit).map(rowToAudit);
+      const page = await tenantPage(pool, { table: 'hub_audit', order: 'seq', tenantId: principalOf(request).tenantId, equals: { action: q.action, object_type: q.objectType, object_id: q.objectId }, limit: q.limit, cursor: q.cursor });
       return {
-        items: items.map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action, objectType: e.objectType, objectId: e.objectId, beforeDigest: e.beforeDigest, afterDigest: e.afterDigest, details: e.details, prevHash: e.prevHash, hash: e.hash })),
-        nextCursor: r.rows.length > q.limit ? encodeCursor({ b: items.at(-1)!.seq }) : null,
+        items: page.rows.map(rowToAudit).map((e) => ({ seq: e.seq, at: e.at.toISOString(), actor: e.actor, action: e.action, objectType: e.objectType, objectId: e.objectId, beforeDigest: e.beforeDigest, afterDigest: e.afterDigest, details: e.details, prevHash: e.prevHash, hash: e.hash })),
+        nextCursor: page.nextCursor,
       };
     },
   });
@@ -542,18 +551,9 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
   app.route<{ Querystring: { status?: string; code?: string; key?: string; limit: number; cursor?: string } }>({
     ...ADMIN_ROUTES.listExceptions,
     handler: async (request) => {
-      const p = principalOf(request);
       const q = request.query;
-      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor, (v) => (isPositiveSafeInteger(v.b) ? v.b : undefined));
-      const params: unknown[] = [p.tenantId];
-      const w = ['tenant_id = $1'];
-      if (q.status) w.push(`status = $${params.push(q.status)}`);
-      if (q.code) w.push(`code = $${params.push(q.code)}`);
-      if (q.key) w.push(`key = $${params.push(q.key)}`);
-      if (before) w.push(`id < $${params.push(before)}`);
-      const r = await pool.query(`select * from hub_exceptions where ${w.join(' and ')} order by id desc limit $${params.push(q.limit + 1)}`, params);
-      const items = r.rows.slice(0, q.limit);
-      return { items: items.map(exceptionView), nextCursor: r.rows.length > q.limit ? encodeCursor({ b: items.at(-1)!.id }) : null };
+      const page = await tenantPage(pool, { table: 'hub_exceptions', order: 'id', tenantId: principalOf(request).tenantId, equals: { status: q.status, code: q.code, key: q.key }, limit: q.limit, cursor: q.cursor });
+      return { items: page.rows.map(exceptionView), nextCursor: page.nextCursor };
     },
   });
 
@@ -580,19 +580,11 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
   app.route<{ Querystring: { kind?: string; code?: string; limit: number; cursor?: string } }>({
     ...ADMIN_ROUTES.securityLog,
     handler: async (request) => {
-      const p = principalOf(request);
       const q = request.query;
-      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor, (v) => (isPositiveSafeInteger(v.b) ? v.b : undefined));
-      const params: unknown[] = [p.tenantId];
-      const w = ['tenant_id = $1'];
-      if (q.kind) w.push(`kind = $${params.push(q.kind)}`);
-      if (q.code) w.push(`code = $${params.push(q.code)}`);
-      if (before) w.push(`id < $${params.push(before)}`);
-      const r = await pool.query(`select * from hub_security_log where ${w.join(' and ')} order by id desc limit $${params.push(q.limit + 1)}`, params);
-      const items = r.rows.slice(0, q.limit);
+      const page = await tenantPage(pool, { table: 'hub_security_log', order: 'id', tenantId: principalOf(request).tenantId, equals: { kind: q.kind, code: q.code }, limit: q.limit, cursor: q.cursor });
       return {
-        items: items.map((x) => ({ id: x.id, at: x.at.toISOString(), kind: x.kind, code: x.code, partner: x.partner ?? null, clientId: x.client_id ?? null, remoteIp: x.remote_ip ?? null, detail: x.detail })),
-        nextCursor: r.rows.length > q.limit ? encodeCursor({ b: items.at(-1)!.id }) : null,
+        items: page.rows.map((x) => ({ id: x.id, at: (x.at as Date).toISOString(), kind: x.kind, code: x.code, partner: x.partner ?? null, clientId: x.client_id ?? null, remoteIp: x.remote_ip ?? null, detail: x.detail })),
+        nextCursor: page.nextCursor,
       };
     },
   });

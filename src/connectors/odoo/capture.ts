@@ -25,6 +25,7 @@
  * write_date; when a poll ran between them, the second write is seen again only after the
  * record's next change (a hint for it is answered with the current data, under the same id).
  */
+import { withTx } from '../../platform/db.ts';
 import type pg from 'pg';
 import { dataschemaUrl, dataTimeOf, keyOf } from '../../domain/catalogue.ts';
 import type { EventData, EventType } from '../../domain/catalogue.ts';
@@ -475,20 +476,12 @@ export class ChangeCapture {
 
   /** Ingests `events` and runs `alsoInTx` in one transaction. */
   private async commit(events: IncomingEvent[], alsoInTx: (c: pg.PoolClient) => Promise<void>): Promise<{ emitted: number; duplicates: number }> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('begin');
+    const outcomes = await withTx(this.pool, async (c) => {
       await alsoInTx(c);
-      const outcomes = await ingest(c, events);
-      await c.query('commit');
-      const duplicates = outcomes.filter((o) => o.duplicate).length;
-      return { emitted: outcomes.length - duplicates, duplicates };
-    } catch (e) {
-      await c.query('rollback').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+      return ingest(c, events);
+    });
+    const duplicates = outcomes.filter((o) => o.duplicate).length;
+    return { emitted: outcomes.length - duplicates, duplicates };
   }
 }
 

@@ -31,8 +31,7 @@ export const OdooConfigSchema = Type.Object(
     captureIntervalMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 30000, description: 'How often the change capture polls each model for records changed since its cursor.' }),
     ratePerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Upper bound on calls per second; unlimited when unset.' })),
   },
-  // default: {} lets the configuration loader fill the defaults inside each tenant's entry
-  { additionalProperties: false, default: {} },
+  { additionalProperties: false },
 );
 
 export type OdooConfig = Static<typeof OdooConfigSchema>;

@@ -22,6 +22,7 @@
  *
  * All scheduling uses the injected clock (a fake one in tests), never the database's.
  */
+import { withTx } from '../../platform/db.ts';
 import type pg from 'pg';
 import pkg from '../../../package.json' with { type: 'json' };
 import { domainOfEventType, redactEventData } from '../../domain/index.ts';
@@ -324,19 +325,8 @@ export class Deliverer {
   }
 
   /** Writes the attempt and its consequences in one transaction, fenced by the claim. */
-  async #record(d: ClaimedDelivery, r: AttemptResult): Promise<AttemptOutcome> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('begin');
-      const outcome = await this.#recordInTx(c, d, r);
-      await c.query('commit');
-      return outcome;
-    } catch (e) {
-      await c.query('rollback').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+  #record(d: ClaimedDelivery, r: AttemptResult): Promise<AttemptOutcome> {
+    return withTx(this.pool, (c) => this.#recordInTx(c, d, r));
   }
 
   async #recordInTx(tx: pg.PoolClient, d: ClaimedDelivery, r: AttemptResult): Promise<AttemptOutcome> {

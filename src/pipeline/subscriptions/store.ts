@@ -14,7 +14,7 @@ import { PermanentError, ValidationError, assertEventData, dataschemaUrl } from 
 import type { Clock } from '../../platform/clock.ts';
 import { systemClock } from '../../platform/clock.ts';
 import type { HubConfig } from '../../platform/config.ts';
-import type { Queryable } from '../../platform/db.ts';
+import { withTx, type Queryable } from '../../platform/db.ts';
 import { appendAudit } from '../../security/audit.ts';
 import type { Keyring } from '../../security/keyring.ts';
 import { putSecret } from '../../security/secrets.ts';
@@ -241,19 +241,8 @@ export class SubscriptionStore {
     this.#overlapSeconds = o.config.security.credentialOverlapSeconds;
   }
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('begin');
-      const r = await fn(c);
-      await c.query('commit');
-      return r;
-    } catch (e) {
-      await c.query('rollback').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTx(this.pool, fn);
   }
 
   /** The subscription, locked for the rest of the transaction; 404 when it is not the tenant's. */
