@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Faults, proxyErrorPage, type CallInfo, type FaultSpec } from './faults.ts';
-import { OdooDatabase } from './orm/database.ts';
+import { OdooDatabase, type CommittedChange } from './orm/database.ts';
 import { OdooException } from './orm/errors.ts';
 import {
   CannotMarshal,
@@ -58,8 +58,13 @@ interface Session {
 export interface AutomationRule {
   id: number;
   model: string;
-  /** fire only when one of these fields is written (all fields when absent) */
+  /**
+   * Trigger fields: a write fires only when the value of one of them changed (any change when
+   * absent). A create always fires, as Odoo's "on create and edit" trigger does.
+   */
   fields?: string[];
+  /** Odoo's "apply on" filter: only records matching this domain (after the change) are sent */
+  domain?: unknown[];
   /** fields sent in the payload besides id */
   payloadFields?: string[];
   url: string;
@@ -167,6 +172,7 @@ export class OdooSimulator {
     this.#port = o.port ?? 0;
     this.#maxBody = o.maxBodyBytes ?? 16 * 1024 * 1024;
     this.db = new OdooDatabase({ name: this.dbName, version: this.version, now: this.#now });
+    this.db.onCommit((changes) => this.#automate(changes));
   }
 
   static async start(o: OdooSimulatorOptions = {}): Promise<OdooSimulator> {
@@ -189,6 +195,7 @@ export class OdooSimulator {
   /** A fresh database with the demo data, no sessions, no faults, no automations. */
   reset(): void {
     this.db = new OdooDatabase({ name: this.dbName, version: this.version, now: this.#now });
+    this.db.onCommit((changes) => this.#automate(changes));
     this.#sessions.clear();
     this.faults.clear();
     this.automations.length = 0;
@@ -306,9 +313,7 @@ export class OdooSimulator {
   /** Runs an ORM call with the serialization-failure fault and the automations. */
   #execute(uid: number, model: string, method: string, args: unknown[], kwargs: Record<string, unknown>): unknown {
     if (this.faults.take('serializationFailures', { model, method })) throw serializationFailure();
-    const result = this.db.call(uid, model, method, args, kwargs);
-    this.#automate(model, method, args, kwargs, result);
-    return result;
+    return this.db.call(uid, model, method, args, kwargs);
   }
 
   /** After a call committed: with dropAfterCommit the client gets no answer at all. */
@@ -590,25 +595,26 @@ export class OdooSimulator {
 
   // ------------------------------------------------------------------ automations
 
-  /** Odoo's "send webhook notification" automation: unsigned POST, bare ids, 1 s timeout, never retried. */
-  #automate(model: string, method: string, args: unknown[], kwargs: Record<string, unknown>, result: unknown): void {
-    if (!this.automations.length || (method !== 'create' && method !== 'write')) return;
-    let ids: number[] = [];
-    let written: string[] = [];
-    if (method === 'create') {
-      ids = Array.isArray(result) ? (result as number[]) : typeof result === 'number' ? [result] : [];
-      const vals = args[0] ?? kwargs.vals_list;
-      written = (Array.isArray(vals) ? vals : [vals]).flatMap((v) => Object.keys((v ?? {}) as object));
-    } else {
-      ids = (Array.isArray(args[0]) ? args[0] : [args[0]]) as number[];
-      written = Object.keys((args[1] ?? kwargs.vals ?? {}) as object);
-    }
+  /**
+   * Odoo's "send webhook notification" automation, run for every committed change however it
+   * was made (an RPC write, or a business method such as button_validate moving a state):
+   * unsigned POST, bare ids, 1 s timeout, never retried.
+   */
+  #automate(changes: CommittedChange[]): void {
+    if (!this.automations.length) return;
     for (const rule of this.automations) {
-      if (rule.model !== model) continue;
-      if (rule.fields && !rule.fields.some((f) => written.includes(f))) continue;
-      const rows = this.db.call(1, model, 'read', [ids, ['id', ...(rule.payloadFields ?? [])]], { load: null }) as Record<string, unknown>[];
+      const ids = changes
+        .filter((c) => c.model === rule.model && c.kind !== 'unlink')
+        .filter((c) => c.kind === 'create' || !rule.fields || rule.fields.some((f) => c.fields.includes(f)))
+        .map((c) => c.id);
+      if (!ids.length) continue;
+      const matching = rule.domain?.length
+        ? (this.db.call(1, rule.model, 'search', [[['id', 'in', ids], ...rule.domain]], {}) as number[])
+        : ids;
+      if (!matching.length) continue;
+      const rows = this.db.call(1, rule.model, 'read', [matching, ['id', ...(rule.payloadFields ?? [])]], { load: null }) as Record<string, unknown>[];
       for (const row of rows) {
-        const payload = { _action: `Send Webhook Notification(#${rule.id})`, _id: row.id, _model: model, ...row };
+        const payload = { _action: `Send Webhook Notification(#${rule.id})`, _id: row.id, _model: rule.model, ...row };
         void fetch(rule.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: pyJsonDumps(payload), signal: AbortSignal.timeout(1000) })
           .then(async (r) => {
             await r.arrayBuffer().catch(() => undefined);

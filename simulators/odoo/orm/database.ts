@@ -37,6 +37,15 @@ export interface SearchOptions {
   context?: Context;
 }
 
+/** One record as a committed transaction left it: created, changed (with the fields whose value differs) or deleted. */
+export interface CommittedChange {
+  model: string;
+  id: number;
+  kind: 'create' | 'write' | 'unlink';
+  /** fields whose stored value differs from before the transaction (all fields on create) */
+  fields: string[];
+}
+
 export interface User {
   id: number;
   login: string;
@@ -90,6 +99,7 @@ export class OdooDatabase {
   private readonly createHooks = new Map<string, RecordHook>();
   private readonly writeHooks = new Map<string, RecordHook>();
   private readonly users = new Map<number, User>();
+  private readonly commitListeners: ((changes: CommittedChange[]) => void)[] = [];
   private tx: Tx | null = null;
   private lastMicros = 0;
   private clockTicks = 0;
@@ -154,6 +164,34 @@ export class OdooDatabase {
     this.writeHooks.set(model, fn);
   }
 
+  /**
+   * Called after every committed transaction with the records it changed, however they were
+   * changed (RPC create/write or a business method's own writes). Nothing is reported for a
+   * transaction that rolled back.
+   */
+  onCommit(fn: (changes: CommittedChange[]) => void): void {
+    this.commitListeners.push(fn);
+  }
+
+  private committed(tx: Tx): void {
+    if (!this.commitListeners.length || !tx.undo.size) return;
+    const changes: CommittedChange[] = [];
+    for (const [key, old] of tx.undo) {
+      const sep = key.lastIndexOf('#');
+      const model = key.slice(0, sep);
+      const id = Number(key.slice(sep + 1));
+      const cur = this.table(model).get(id);
+      if (old === undefined && cur === undefined) continue;
+      if (cur === undefined) changes.push({ model, id, kind: 'unlink', fields: [] });
+      else if (old === undefined) changes.push({ model, id, kind: 'create', fields: Object.keys(cur) });
+      else {
+        const fields = Object.keys(cur).filter((k) => k !== 'write_date' && k !== 'write_uid' && JSON.stringify(cur[k]) !== JSON.stringify(old[k]));
+        if (fields.length) changes.push({ model, id, kind: 'write', fields });
+      }
+    }
+    if (changes.length) for (const fn of this.commitListeners) fn(changes);
+  }
+
   hasModel(model: string): boolean {
     return this.registry.get(model) !== undefined;
   }
@@ -191,7 +229,9 @@ export class OdooDatabase {
     this.tx = { now: this.tick(), undo: new Map(), uid, savepoints: [] };
     try {
       const r = fn();
+      const tx = this.tx as Tx;
       this.tx = null;
+      this.committed(tx);
       return r;
     } catch (e) {
       const tx = this.tx as Tx;

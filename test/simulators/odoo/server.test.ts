@@ -126,35 +126,77 @@ test('JSON-2 exists only in 19: bearer API key, named arguments, real HTTP statu
   assert.equal((await j2('res.partner/search_read', {}, ADMIN_API_KEY, sim)).status, 404, 'Odoo 18 has no JSON-2');
 });
 
-test('webhook automation: an unsigned POST with bare ids on a watched field change, never retried', async () => {
+async function hookReceiver(): Promise<{ url: string; received: { headers: Record<string, unknown>; body: Record<string, unknown> }[]; answer: { status: number }; wait: (n: number) => Promise<void> }> {
   const received: { headers: Record<string, unknown>; body: Record<string, unknown> }[] = [];
-  let answer = 200;
+  const answer = { status: 200 };
   const receiver = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
       received.push({ headers: req.headers, body: JSON.parse(text) });
-      res.statusCode = answer;
+      res.statusCode = answer.status;
       res.end();
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   after(() => new Promise<void>((r) => receiver.close(() => r())));
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const wait = async (n: number) => {
+    const deadline = Date.now() + 3000;
+    while (received.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, received, answer, wait };
+}
+
+test('webhook automation: an unsigned POST with bare ids on create and on a changed trigger field, never retried', async () => {
+  const { url, received, answer, wait } = await hookReceiver();
   const rule = await fetch(`${sim.url}/__sim/automations`, { method: 'POST', body: JSON.stringify({ model: 'res.partner', fields: ['phone'], payloadFields: ['name', 'phone', 'parent_id'], url }) });
   assert.equal(rule.status, 201);
+  const ruleId = (await rule.json() as { id: number }).id;
   const id = (await jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'create', [{ name: 'Hooked', parent_id: 10 }]))).body.result as number;
+  await wait(1);
+  assert.equal(received.length, 1, 'a create fires whatever its fields');
+  assert.deepEqual(received[0]!.body, { _action: `Send Webhook Notification(#${ruleId})`, _id: id, _model: 'res.partner', id, name: 'Hooked', phone: false, parent_id: 10 });
+  assert.equal(received[0]!.headers['webhook-signature'], undefined, 'unsigned');
+  // What must not notify is followed by a write that must: the next delivery has to be that one.
+  const phone = async (value: string) => jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'write', [[id], { phone: value }]));
+  const lastPhone = () => received.at(-1)!.body.phone;
   await jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'write', [[id], { email: 'not.watched@example.com' }]));
-  await jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'write', [[id], { phone: '+1 555 0100' }]));
-  const deadline = Date.now() + 3000;
-  while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(received.length, 1, 'only the write of a watched field notified');
-  const { headers, body } = received[0]!;
-  assert.equal(headers['webhook-signature'], undefined, 'unsigned');
-  assert.deepEqual(body, { _action: `Send Webhook Notification(#${(await rule.json() as { id: number }).id})`, _id: id, _model: 'res.partner', id, name: 'Hooked', phone: '+1 555 0100', parent_id: 10 });
-  answer = 500;
-  await jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'write', [[id], { phone: '+1 555 0101' }]));
-  while (received.length < 2 && Date.now() < deadline + 3000) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(received.length, 2, 'a failed delivery is not retried');
+  await phone('+1 555 0100');
+  await wait(2);
+  assert.equal(received.length, 2, 'the write of a non-trigger field does not fire');
+  assert.deepEqual(received[1]!.body, { _action: `Send Webhook Notification(#${ruleId})`, _id: id, _model: 'res.partner', id, name: 'Hooked', phone: '+1 555 0100', parent_id: 10 });
+  await phone('+1 555 0100');
+  await phone('+1 555 0101');
+  await wait(3);
+  assert.deepEqual([received.length, lastPhone()], [3, '+1 555 0101'], 'writing the value the field already has is no change');
+  answer.status = 500;
+  await phone('+1 555 0102');
+  await wait(4);
+  answer.status = 200;
+  await phone('+1 555 0103');
+  await wait(5);
+  assert.deepEqual(received.slice(3).map((r) => r.body.phone), ['+1 555 0102', '+1 555 0103'], 'the delivery answered 500 is not retried');
+  const before = await partnerCount();
+  const failed = await jsonrpc(sim, 'object', 'execute_kw', object('res.partner', 'create', [[{ name: 'Rolled back', phone: '+1 555 0199' }, { name: 'Bad', no_such_field: 1 }]]));
+  assert.equal((failed.body.error as { data: { name: string } }).data.name, 'builtins.ValueError');
+  assert.equal(await partnerCount(), before, 'the first record of the failed create is gone too');
+  await phone('+1 555 0104');
+  await wait(6);
+  assert.deepEqual([received.length, lastPhone()], [6, '+1 555 0104'], 'a call that rolled back notifies nothing');
+  sim.automations.length = 0;
+});
+
+test('webhook automation fires on a state a business method sets: a delivery validated by button_validate', async () => {
+  const { url, received, wait } = await hookReceiver();
+  const rule = sim.addAutomation({ model: 'stock.picking', fields: ['state'], domain: [['state', '=', 'done']], payloadFields: ['state', 'carrier_tracking_ref'], url });
+  const so = (await jsonrpc(sim, 'object', 'execute_kw', object('sale.order', 'create', [{ partner_id: 10, order_line: [[0, 0, { product_id: 13, product_uom_qty: 1 }]] }]))).body.result as number;
+  await jsonrpc(sim, 'object', 'execute_kw', object('sale.order', 'action_confirm', [[so]]));
+  const [picking] = ((await jsonrpc(sim, 'object', 'execute_kw', object('sale.order', 'read', [[so], ['picking_ids']]))).body.result as { picking_ids: number[] }[])[0]!.picking_ids;
+  await jsonrpc(sim, 'object', 'execute_kw', object('stock.picking', 'write', [[picking], { carrier_tracking_ref: 'TRK-HOOK' }]));
+  const done = await jsonrpc(sim, 'object', 'execute_kw', object('stock.picking', 'button_validate', [[picking]], { context: { skip_sms: true } }));
+  assert.equal(done.body.result, true);
+  await wait(1);
+  assert.equal(received.length, 1, 'the picking was created and written before, but only done passes the filter');
+  assert.deepEqual(received[0]!.body, { _action: `Send Webhook Notification(#${rule.id})`, _id: picking, _model: 'stock.picking', id: picking, state: 'done', carrier_tracking_ref: 'TRK-HOOK' });
+  sim.automations.length = 0;
 });
