@@ -254,6 +254,28 @@ test('purchase: button_confirm creates an assigned receipt; validation adds stoc
   assert.equal(read(db, 'purchase.order.line', (read(db, 'purchase.order', po, ['order_line'])['order_line'] as number[])[0]!, ['qty_received'])['qty_received'], 5);
 });
 
+test('purchase: a partial receipt leaves a backorder that belongs to the order; receipt_status partial until it is done', () => {
+  const db = fresh();
+  const po = db.call(2, 'purchase.order', 'create', [{ partner_id: 9, order_line: [[0, 0, { product_id: 18, product_qty: 5 }]] }], {}) as number;
+  db.call(2, 'purchase.order', 'button_confirm', [[po]], {});
+  const [receipt] = read(db, 'purchase.order', po, ['picking_ids'])['picking_ids'] as number[];
+  const [m] = db.call(2, 'stock.move', 'search', [[['picking_id', '=', receipt]]], {}) as number[];
+  db.call(2, 'stock.move', 'write', [[m], { quantity: 3, picked: true }], {});
+  const wiz = db.call(2, 'stock.picking', 'button_validate', [[receipt]], {}) as Rec;
+  assert.equal(wiz['res_model'], 'stock.backorder.confirmation');
+  const bw = db.call(2, 'stock.backorder.confirmation', 'create', [{ pick_ids: [[4, receipt]] }], { context: wiz['context'] }) as number;
+  assert.equal(db.call(2, 'stock.backorder.confirmation', 'process', [[bw]], { context: wiz['context'] }), true);
+  const [back] = db.call(2, 'stock.picking', 'search', [[['backorder_id', '=', receipt]]], {}) as number[];
+  assert.ok(back, 'a backorder for the 2 not received');
+  const o = read(db, 'purchase.order', po, ['receipt_status', 'picking_ids', 'incoming_picking_count']);
+  assert.deepEqual(o, { id: po, receipt_status: 'partial', picking_ids: [receipt, back], incoming_picking_count: 2 });
+  const line = (read(db, 'purchase.order', po, ['order_line'])['order_line'] as number[])[0]!;
+  assert.equal(read(db, 'purchase.order.line', line, ['qty_received'])['qty_received'], 3);
+  assert.equal(db.call(2, 'stock.picking', 'button_validate', [[back]], {}), true);
+  assert.deepEqual(read(db, 'purchase.order', po, ['receipt_status']), { id: po, receipt_status: 'full' });
+  assert.equal(read(db, 'purchase.order.line', line, ['qty_received'])['qty_received'], 5);
+});
+
 test('stock.quant inventory: counted quantity, action_apply_inventory returns None, is_inventory move', () => {
   const db = fresh();
   const [q] = db.call(2, 'stock.quant', 'search', [[['product_id', '=', 20], ['location_id', '=', 8]]], {}) as number[];

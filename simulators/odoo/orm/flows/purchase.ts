@@ -13,9 +13,18 @@ function linesOf(db: OdooDatabase, order: number): number[] {
   return idsWhere(db, 'purchase.order.line', (l) => l['order_id'] === order && !l['display_type']);
 }
 
+/**
+ * The order's receipts as Odoo computes `picking_ids`: the pickings of the moves of its lines, so
+ * a backorder split off a partial receipt belongs to the order too.
+ */
 function receiptsOf(db: OdooDatabase, order: number): number[] {
-  const stored = db.row('purchase.order', order)?.['picking_ids'];
-  return Array.isArray(stored) ? (stored as number[]).filter((p) => db.row('stock.picking', p)) : [];
+  const lines = new Set(linesOf(db, order));
+  const ids = new Set<number>();
+  for (const mid of idsWhere(db, 'stock.move', (m) => lines.has(ref(m['purchase_line_id']) ?? -1))) {
+    const p = ref(row(db, 'stock.move', mid)['picking_id']);
+    if (p !== undefined && db.row('stock.picking', p)) ids.add(p);
+  }
+  return [...ids].sort((a, b) => a - b);
 }
 
 /** Vendor lead time in days of a product bought from a partner. */
@@ -87,7 +96,6 @@ function createReceipt(db: OdooDatabase, order: number): void {
     });
   }
   assignPicking(db, picking);
-  db.setRaw('purchase.order', order, { picking_ids: [...receiptsOf(db, order), picking] });
 }
 
 export function registerPurchase(db: OdooDatabase): void {
@@ -131,6 +139,7 @@ export function registerPurchase(db: OdooDatabase): void {
     const dates = linesOf(d, id).map((l) => d.row('purchase.order.line', l)!['date_planned']).filter((x): x is string => typeof x === 'string' && x !== '').sort();
     return dates[0] ?? d.row('purchase.order', id)?.['date_planned'] ?? false;
   });
+  db.registerComputed('purchase.order', 'picking_ids', (d, id) => receiptsOf(d, id));
   db.registerComputed('purchase.order', 'incoming_picking_count', (d, id) => receiptsOf(d, id).length);
   onPickingsChanged((d, pickings) => {
     const orders = new Set<number>();
