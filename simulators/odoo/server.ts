@@ -34,7 +34,8 @@ import {
   pythonTraceback,
 } from './wire.ts';
 
-export type OdooVersion = 17 | 18 | 19;
+export type { OdooVersion } from './orm/versions.ts';
+import type { OdooVersion } from './orm/versions.ts';
 
 export interface OdooSimulatorOptions {
   port?: number;

@@ -14,6 +14,8 @@ import {
 import { matches, parseDomain, validateDomain, padDatetime } from './domain.ts';
 import type { DomainSource, Row } from './domain.ts';
 import { defaultRegistry } from './registry.ts';
+import type { OdooVersion } from './versions.ts';
+export type { OdooVersion } from './versions.ts';
 import { seedDemoData } from './seed.ts';
 import { registerFlows } from './flows.ts';
 import { formatMicros } from './format.ts';
@@ -89,7 +91,7 @@ function num(v: unknown): number {
 
 export class OdooDatabase {
   readonly name: string;
-  readonly version: 17 | 18 | 19;
+  readonly version: OdooVersion;
   readonly now: () => Date;
   readonly registry: Registry;
   private readonly tables = new Map<string, Map<number, Row>>();
@@ -105,11 +107,11 @@ export class OdooDatabase {
   private clockTicks = 0;
 
   /** A database holding the demo data (`seed: false` for an empty one). */
-  constructor(o: { name: string; version: 17 | 18 | 19; now: () => Date; registry?: Registry; seed?: boolean }) {
+  constructor(o: { name: string; version: OdooVersion; now: () => Date; registry?: Registry; seed?: boolean }) {
     this.name = o.name;
     this.version = o.version;
     this.now = o.now;
-    this.registry = o.registry ?? defaultRegistry();
+    this.registry = o.registry ?? defaultRegistry(o.version);
     registerFlows(this);
     if (o.seed !== false) seedDemoData(this);
   }

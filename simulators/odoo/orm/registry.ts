@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { applyVersion, type OdooVersion } from './versions.ts';
 
 export type FieldType =
   | 'char' | 'text' | 'html' | 'integer' | 'float' | 'monetary' | 'boolean' | 'date' | 'datetime'
@@ -440,7 +441,8 @@ function fromExtra(name: string, f: ExtraField): FieldDef {
 export class Registry {
   readonly models = new Map<string, ModelDef>();
 
-  constructor(fieldsFile: string = ODOO_FIELDS_FILE) {
+  /** The models of Odoo `version`, from the recorded Odoo 18 `fields_get` and the version's differences. */
+  constructor(fieldsFile: string = ODOO_FIELDS_FILE, version: OdooVersion = 18) {
     const raw = JSON.parse(readFileSync(fieldsFile, 'utf8')) as Record<string, Record<string, RawField>>;
     for (const [model, fields] of Object.entries(raw)) {
       const m = this.ensure(model, DESCRIPTIONS[model] ?? model);
@@ -478,6 +480,7 @@ export class Registry {
       if (m.fields.get('parent_id')?.relation === m.name) m.parentField = 'parent_id';
       if (m.name === 'stock.location') m.parentField = 'location_id';
     }
+    applyVersion(this.models, version);
   }
 
   private ensure(model: string, description: string): ModelDef {
@@ -497,9 +500,10 @@ export class Registry {
   }
 }
 
-let shared: Registry | undefined;
-/** The registry built from `ODOO_FIELDS_FILE`, created once. */
-export function defaultRegistry(): Registry {
-  shared ??= new Registry();
-  return shared;
+const shared = new Map<OdooVersion, Registry>();
+/** The registry of an Odoo version built from `ODOO_FIELDS_FILE`, created once per version. */
+export function defaultRegistry(version: OdooVersion = 18): Registry {
+  let r = shared.get(version);
+  if (!r) shared.set(version, (r = new Registry(ODOO_FIELDS_FILE, version)));
+  return r;
 }

@@ -7,6 +7,7 @@
  */
 import type { OdooDatabase } from './database.ts';
 import { formatMicros } from './format.ts';
+import { storableProductValues } from './versions.ts';
 
 /** The admin API key the recorded server had. */
 export const ADMIN_API_KEY = 'fb2aee6b08b71cf50e662def8e8490be5cb27fa3';
@@ -71,7 +72,7 @@ export function seedDemoData(db: OdooDatabase): void {
   ];
   for (const [pid, tid, code, name, price, cost] of products) {
     const service = code.startsWith('Delivery');
-    const common = { name, default_code: code, type: service ? 'service' : 'consu', is_storable: !service, list_price: price, uom_id: 1, uom_po_id: 1, active: true, sale_ok: true, purchase_ok: true };
+    const common = { name, default_code: code, ...storableProductValues(db.version, !service), list_price: price, uom_id: 1, uom_po_id: 1, active: true, sale_ok: true, purchase_ok: true };
     ins('product.template', tid, { ...common, standard_price: cost, company_id: false });
     ins('product.product', pid, {
       ...common, product_tmpl_id: tid, categ_id: 1, standard_price: cost, lst_price: price,

@@ -36,6 +36,7 @@ import { ingest } from '../../pipeline/inbox.ts';
 import type { IncomingEvent } from '../../pipeline/types.ts';
 import type { OdooClient } from './client.ts';
 import { expectResult } from './client.ts';
+import { OdooFieldCatalog } from './fields.ts';
 import {
   CAPTURED_MODELS,
   ODOO_FIELDS,
@@ -197,6 +198,8 @@ export interface ChangeCaptureOptions {
   clock?: Clock;
   /** Called with a poll that failed (the loop goes on at the next interval). */
   onError?: (err: unknown) => void;
+  /** Called once per model with the fields the mappers read that this Odoo does not have. */
+  onMissingFields?: (model: string, fields: string[]) => void;
 }
 
 export interface CaptureReport {
@@ -231,6 +234,7 @@ export class ChangeCapture {
   readonly models: readonly CapturedModel[];
   private readonly pool: pg.Pool;
   private readonly client: OdooClient;
+  private readonly fields: OdooFieldCatalog;
   private readonly pageSize: number;
   private readonly maxPages: number;
   private readonly intervalMs: number;
@@ -248,6 +252,7 @@ export class ChangeCapture {
     this.pool = o.pool;
     this.tenantId = o.tenantId;
     this.client = o.client;
+    this.fields = new OdooFieldCatalog(o.client, o.onMissingFields);
     this.source = o.source ?? `urn:hub:connector:odoo:${o.tenantId}`;
     this.models = o.models ?? CAPTURED_MODELS;
     this.pageSize = o.pageSize ?? 200;
@@ -301,7 +306,7 @@ export class ChangeCapture {
       const report: CaptureReport = { model, pages: 0, records: 0, events: 0, emitted: 0, duplicates: 0, mappingErrors: 0, cursor };
       for (let page = 0; page < this.maxPages; page++) {
         const records = expectResult<OdooRecord[]>(
-          await this.client.call(model, 'search_read', [cursorDomain(cursor)], { fields: [...ODOO_FIELDS[model]], order: 'write_date asc, id asc', limit: this.pageSize }),
+          await this.client.call(model, 'search_read', [cursorDomain(cursor)], { fields: await this.fields.select(model, ODOO_FIELDS[model]), order: 'write_date asc, id asc', limit: this.pageSize }),
           `${model}.search_read`,
         );
         if (!Array.isArray(records) || records.length === 0) break;
@@ -404,7 +409,7 @@ export class ChangeCapture {
     const out: OdooRecord[] = [];
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
       const chunk = ids.slice(i, i + READ_CHUNK);
-      const r = expectResult<OdooRecord[]>(await this.client.call(model, 'read', [chunk], { fields: [...fields] }), `${model}.read`);
+      const r = expectResult<OdooRecord[]>(await this.client.call(model, 'read', [chunk], { fields: await this.fields.select(model, fields) }), `${model}.read`);
       if (Array.isArray(r)) out.push(...r);
     }
     return out;

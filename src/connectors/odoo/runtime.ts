@@ -55,6 +55,7 @@ export class OdooRuntime {
         client,
         intervalMs: this.#deps.config.connectors.odoo[tenantId]!.captureIntervalMs,
         onError: (err) => log.warn({ err }, 'change capture failed; it polls again at the next interval'),
+        onMissingFields: (model, fields) => log.info({ model, fields }, 'this Odoo has no such fields; they are read as absent'),
       });
       if (this.#stopped) return void (await client.close());
       capture.start();

@@ -2,12 +2,15 @@
  * Purchase flows of the simulated Odoo 18: `purchase.order.button_confirm` (receipt WH/IN/xxxxx,
  * moves already `assigned` with `quantity` = demand), `button_cancel`, `button_draft`, the
  * expected arrival dates from the vendor lead time, and `receipt_status` / `qty_received` /
- * `invoice_status` recomputed when a receipt is validated.
+ * `invoice_status` recomputed when a receipt is validated, and locking: the `done` ("Locked")
+ * state through `button_done` / `button_unlock` up to 18, the `locked` boolean through
+ * `button_lock` / `button_unlock` in 19. Like Odoo's, these return None.
  */
 import type { OdooDatabase } from '../database.ts';
 import { userError } from '../errors.ts';
 import { addDays, idsWhere, num, qty, ref, requireIds, row } from './common.ts';
 import { assignPicking, cancelPickings, onPickingsChanged } from './stock.ts';
+import { isGoodsType } from '../versions.ts';
 
 function linesOf(db: OdooDatabase, order: number): number[] {
   return idsWhere(db, 'purchase.order.line', (l) => l['order_id'] === order && !l['display_type']);
@@ -73,7 +76,7 @@ function createReceipt(db: OdooDatabase, order: number): void {
   const po = row(db, 'purchase.order', order);
   const lines = linesOf(db, order).filter((l) => {
     const p = db.row('product.product', ref(row(db, 'purchase.order.line', l)['product_id']) ?? -1);
-    return p?.['type'] === 'consu' && num(row(db, 'purchase.order.line', l)['product_qty']) > 0;
+    return isGoodsType(db.version, p?.['type']) && num(row(db, 'purchase.order.line', l)['product_qty']) > 0;
   });
   if (!lines.length) return;
   const type = ref(po['picking_type_id']) ?? idsWhere(db, 'stock.picking.type', (t) => t['code'] === 'incoming')[0];
@@ -122,6 +125,26 @@ export function registerPurchase(db: OdooDatabase): void {
     }
     return undefined;
   });
+  if (db.version < 19) {
+    db.registerMethod('purchase.order', 'button_done', (d, uid, ids) => {
+      requireIds(d, uid, 'purchase.order', ids);
+      for (const id of ids) d.setRaw('purchase.order', id, { state: 'done', priority: '0' });
+      return undefined;
+    });
+    db.registerMethod('purchase.order', 'button_unlock', (d, uid, ids) => {
+      requireIds(d, uid, 'purchase.order', ids);
+      for (const id of ids) d.setRaw('purchase.order', id, { state: 'purchase' });
+      return undefined;
+    });
+  } else {
+    for (const [method, locked] of [['button_lock', true], ['button_unlock', false]] as const) {
+      db.registerMethod('purchase.order', method, (d, uid, ids) => {
+        requireIds(d, uid, 'purchase.order', ids);
+        for (const id of ids) d.setRaw('purchase.order', id, { locked });
+        return undefined;
+      });
+    }
+  }
   db.registerMethod('purchase.order', 'button_draft', (d, uid, ids) => {
     requireIds(d, uid, 'purchase.order', ids);
     for (const id of ids) if (row(d, 'purchase.order', id)['state'] === 'cancel') d.setRaw('purchase.order', id, { state: 'draft' });

@@ -9,6 +9,7 @@ import type { Row } from '../domain.ts';
 import { userError } from '../errors.ts';
 import { ctxIds, ctxOf, idsWhere, num, qty, ref, requireIds, row } from './common.ts';
 import { assignPicking, cancelPickings, onPickingsChanged } from './stock.ts';
+import { isGoodsType } from '../versions.ts';
 
 function linesOf(db: OdooDatabase, order: number): number[] {
   return idsWhere(db, 'sale.order.line', (l) => l['order_id'] === order && !l['display_type']);
@@ -33,7 +34,7 @@ export function invoicesOf(db: OdooDatabase, order: number): number[] {
 
 function isGoods(db: OdooDatabase, product: number | undefined): boolean {
   const p = product === undefined ? undefined : db.row('product.product', product);
-  return Boolean(p && p['type'] === 'consu');
+  return Boolean(p && isGoodsType(db.version, p['type']));
 }
 
 /** Recompute the stored quantities and statuses of an order and its lines. */
