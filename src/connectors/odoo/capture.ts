@@ -11,21 +11,26 @@
  * that was written again in a later second (see cursorDomain). The page's events are ingested and the cursor advanced in one
  * transaction, so a crash re-reads the page and the inbox drops what it already has.
  *
- * Event ids are deterministic: `odoo:<model>:<id>:<write_date>` for a record version
- * (a full snapshot), `odoo:<model>:<id>:<key>` for a milestone (mappers.ts `dedupe`), so a
- * re-read, a restart or a webhook hint emits nothing new. A record that cannot be mapped
- * raises one `exception.raised.v1` (class mapping_error) per version, and the cursor moves on.
+ * Event ids are deterministic: `odoo:<model>:<id>:<write_date>:<digest of the data>` for a
+ * record version (a full snapshot), `odoo:<model>:<id>:<key>` for a milestone (mappers.ts
+ * `dedupe`), so a re-read, a restart or a webhook hint emits nothing new. A record that cannot
+ * be mapped raises one `exception.raised.v1` (class mapping_error) per version, and the cursor
+ * moves on.
  *
  * Webhook payloads (Odoo's "send webhook notification" automation) are hints only: `hint`
  * reads the named records again and emits through the same path; the payload's own values
  * are never used, and the cursor is not touched (the poller still passes over them later and
  * finds their events already stored).
  *
- * Known limit: two writes to one record within the same second share one truncated
- * write_date; when a poll ran between them, the second write is seen again only after the
- * record's next change (a hint for it is answered with the current data, under the same id).
+ * Two writes to one record within the same second share one truncated write_date, and the
+ * cursor has already passed the record when a poll ran between them. So a poll first reads the
+ * records of idsAtAt again (those still at that second) and the digest in the event id tells a
+ * second write from a re-read. The re-check stops after RECHECKS polls found nothing new at that
+ * second (counted in memory: a restarted hub checks again).
  */
+import { createHash } from 'node:crypto';
 import { withTx } from '../../platform/db.ts';
+import { canonicalJson } from '../../security/audit.ts';
 import type pg from 'pg';
 import { dataschemaUrl, dataTimeOf, keyOf } from '../../domain/catalogue.ts';
 import type { EventData, EventType } from '../../domain/catalogue.ts';
@@ -158,6 +163,13 @@ const RELATED_STEPS: Record<CapturedModel, RelatedStep[]> = {
 };
 
 const READ_CHUNK = 1000;
+/** Polls that read the records of the cursor's last second again before it counts as settled. */
+const RECHECKS = 2;
+
+/** A short digest of an event's data, so a changed record within one write_date second is a new event. */
+function digest(data: unknown): string {
+  return createHash('sha256').update(canonicalJson(data)).digest('base64url').slice(0, 12);
+}
 
 // ------------------------------------------------------------------ scheduling
 
@@ -205,8 +217,10 @@ export interface ChangeCaptureOptions {
 export interface CaptureReport {
   model: CapturedModel;
   pages: number;
-  /** records read */
+  /** records read by the page query */
   records: number;
+  /** records of the cursor's last second read again (their events count in emitted when new) */
+  rechecked?: number;
   /** events built (mapping errors included) */
   events: number;
   /** events stored that the inbox did not have yet */
@@ -247,6 +261,8 @@ export class ChangeCapture {
   private inFlight: Promise<unknown> | undefined;
   /** One poll or hint at a time per model (they share the ingest path). */
   private readonly locks = new Map<CapturedModel, Promise<unknown>>();
+  /** Per model: the cursor second last re-checked and how many re-checks found nothing new. */
+  private readonly rechecked = new Map<CapturedModel, { at: string; count: number }>();
 
   constructor(o: ChangeCaptureOptions) {
     this.pool = o.pool;
@@ -304,6 +320,7 @@ export class ChangeCapture {
     {
       let cursor = (await loadCursor(this.pool, this.tenantId, model)) ?? { at: this.startAt, idsAtAt: [] };
       const report: CaptureReport = { model, pages: 0, records: 0, events: 0, emitted: 0, duplicates: 0, mappingErrors: 0, cursor };
+      await this.recheck(model, cursor, report);
       for (let page = 0; page < this.maxPages; page++) {
         const records = expectResult<OdooRecord[]>(
           await this.client.call(model, 'search_read', [cursorDomain(cursor)], { fields: await this.fields.select(model, ODOO_FIELDS[model]), order: 'write_date asc, id asc', limit: this.pageSize }),
@@ -330,6 +347,24 @@ export class ChangeCapture {
       report.cursor = cursor;
       return report;
     }
+  }
+
+  /**
+   * Reads the records of the cursor's last second again: one written a second time within that
+   * second (after the poll that passed it) is found here, as its data differs. Records already
+   * written in a later second are left to the page query.
+   */
+  private async recheck(model: CapturedModel, cursor: CaptureCursor, report: CaptureReport): Promise<void> {
+    if (!cursor.idsAtAt.length) return;
+    const seen = this.rechecked.get(model);
+    const count = seen?.at === cursor.at ? seen.count : 0;
+    if (count >= RECHECKS) return;
+    const records = (await this.read(model, cursor.idsAtAt, ODOO_FIELDS[model])).filter((r) => r['write_date'] === cursor.at);
+    const events = records.length ? await this.eventsOf(model, records, report) : [];
+    const outcome = events.length ? await this.commit(events, async () => undefined) : { emitted: 0, duplicates: 0 };
+    report.rechecked = records.length;
+    report.emitted += outcome.emitted;
+    this.rechecked.set(model, { at: cursor.at, count: outcome.emitted ? 0 : count + 1 });
   }
 
   /**
@@ -460,7 +495,7 @@ export class ChangeCapture {
 
   private incoming(model: CapturedModel, recordId: number, version: string, e: MappedEvent): IncomingEvent {
     const type = e.type as EventType;
-    const id = e.dedupe.scope === 'version' ? `odoo:${model}:${recordId}:${version}` : `odoo:${model}:${recordId}:${e.dedupe.key}`;
+    const id = e.dedupe.scope === 'version' ? `odoo:${model}:${recordId}:${version}:${digest(e.data)}` : `odoo:${model}:${recordId}:${e.dedupe.key}`;
     const key = keyOf(type, e.data) ?? `odoo:${model}:${recordId}`;
     return {
       id,
