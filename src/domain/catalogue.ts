@@ -76,22 +76,25 @@ export type LifecycleBinding = {
 /**
  * Canonical tracking status → order lifecycle milestone. `available_for_pickup` counts as
  * out for delivery (the last step before the recipient collects); failed attempts, holds
- * and returns in progress are exceptions; `unknown` moves nothing.
+ * and returns in progress are exceptions; a delay is not a step of its own (the shipment
+ * stays where it is; the delay is raised as an exception by the workflow); `pending`,
+ * `unknown` move nothing.
  */
 export const TRACKING_MILESTONES: Readonly<Record<TrackingStatus, OrderState | null>> = {
-  unknown: null,
-  pre_transit: 'booked',
+  pending: null,
+  info_received: 'booked',
   picked_up: 'dispatched',
   in_transit: 'in_transit',
   out_for_delivery: 'out_for_delivery',
-  available_for_pickup: 'out_for_delivery',
   delivered: 'delivered',
   delivery_failed: 'exception',
-  on_hold: 'exception',
+  delayed: null,
   exception: 'exception',
-  return_to_sender: 'exception',
-  returned: 'returned',
+  on_hold: 'exception',
+  available_for_pickup: 'out_for_delivery',
+  returned_to_sender: 'exception',
   cancelled: 'cancelled',
+  unknown: null,
 };
 
 const ORDER_SUBJECT = ['orderId'] as const;

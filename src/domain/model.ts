@@ -420,22 +420,25 @@ export function exceptionDefaults(cls: ExceptionClass): { severity: ExceptionSev
 
 /**
  * Canonical tracking statuses. Carrier codes (UPS activity types, FedEx scan codes, DHL
- * statusCodes, X12 214 AT7 codes) are mapped onto these by the connector's profile.
+ * statusCodes, aggregator statuses, X12 214 AT7 codes) are mapped onto these by each
+ * connector's table (see src/domain/tracking.ts); a code no table knows stays `unknown`
+ * and is flagged, never guessed.
  */
 export const TRACKING_STATUSES = [
-  'unknown',
-  'pre_transit',
+  'pending',
+  'info_received',
   'picked_up',
   'in_transit',
   'out_for_delivery',
-  'available_for_pickup',
   'delivered',
   'delivery_failed',
-  'on_hold',
+  'delayed',
   'exception',
-  'return_to_sender',
-  'returned',
+  'on_hold',
+  'available_for_pickup',
+  'returned_to_sender',
   'cancelled',
+  'unknown',
 ] as const;
 export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
 

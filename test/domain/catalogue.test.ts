@@ -181,7 +181,7 @@ describe('validateEventData: precise issues', () => {
     ['float money', 'order.created.v1', (d) => (d.totals.total.amount = 1350), [{ path: '/totals/total/amount', message: /must be a string, got 1350/ }]],
     ['decimal comma', 'order.paid.v1', (d) => (d.amount.amount = '1350,00'), [{ path: '/amount/amount', message: /"1350,00" is not valid: expected .*decimal number as a string/ }]],
     ['lower-case currency', 'order.paid.v1', (d) => (d.amount.currency = 'usd'), [{ path: '/amount/currency', message: /ISO 4217/ }]],
-    ['enum value', 'shipment.tracking.v1', (d) => (d.status = 'lost_in_space'), [{ path: '/status', message: /must be one of "unknown", "pre_transit", .*; got "lost_in_space"/ }]],
+    ['enum value', 'shipment.tracking.v1', (d) => (d.status = 'lost_in_space'), [{ path: '/status', message: /must be one of "pending", "info_received", .*; got "lost_in_space"/ }]],
     ['weight unit', 'shipment.packed.v1', (d) => (d.packages[0].weight.unit = 'stone'), [{ path: '/packages/0/weight/unit', message: /must be one of "kg", "g", "lb", "oz"; got "stone"/ }]],
     ['timestamp without offset', 'shipment.delivered.v1', (d) => (d.deliveredAt = '2026-03-06T10:41:00'), [{ path: '/deliveredAt', message: /RFC 3339 date-time with offset/ }]],
     ['impossible date', 'shipment.delivered.v1', (d) => (d.deliveredAt = '2026-02-29T10:41:00Z'), [{ path: '/deliveredAt', message: /"2026-02-29T10:41:00Z" is not valid/ }]],
