@@ -57,6 +57,11 @@ export interface ValidateDeliveryOptions {
    * the moves listed get these quantities, the others none; what is left goes to a backorder.
    */
   quantities?: Record<number, number>;
+  /**
+   * What happens to quantities not delivered: a backorder (default) or cancelled
+   * (`process_cancel_backorder`: the order will not get them).
+   */
+  remainder?: 'backorder' | 'cancel';
 }
 
 export interface ValidateDeliveryResult {
@@ -246,7 +251,7 @@ function checkQuantities(pickingId: number, moves: MoveRow[], quantities: Record
  * it shows up despite `skip_sms`, the SMS warning (validated again with its context plus
  * `skip_sms`).
  */
-async function runValidation(gw: OdooGateway, pickingId: number): Promise<void> {
+async function runValidation(gw: OdooGateway, pickingId: number, remainder: 'backorder' | 'cancel' = 'backorder'): Promise<void> {
   const done = async () => (await readOne(gw, 'stock.picking', pickingId, ['state'])).state === 'done';
   let answer = await gw.callMethod('stock.picking', 'button_validate', [pickingId], { context: { skip_sms: true } }, { verify: done });
   for (let step = 0; isAction(answer) && answer.type !== 'ir.actions.act_window_close'; step++) {
@@ -259,7 +264,8 @@ async function runValidation(gw: OdooGateway, pickingId: number): Promise<void> 
       // A wizard created twice after a lost answer is a transient record Odoo vacuums.
       const created = await gw.call('stock.backorder.confirmation', 'create', [{}], { context: ctx });
       const wizard = Array.isArray(created) ? (created[0] as number) : (created as number);
-      answer = await gw.callMethod('stock.backorder.confirmation', 'process', [wizard], { context: ctx }, { verify: done });
+      const method = remainder === 'cancel' ? 'process_cancel_backorder' : 'process';
+      answer = await gw.callMethod('stock.backorder.confirmation', method, [wizard], { context: ctx }, { verify: done });
     } else if (answer.res_model === 'confirm.stock.sms') {
       answer = await gw.callMethod('stock.picking', 'button_validate', [pickingId], { context: { ...context, skip_sms: true } }, { verify: done });
     } else {
@@ -274,7 +280,8 @@ async function runValidation(gw: OdooGateway, pickingId: number): Promise<void> 
 /**
  * Validates a transfer: writes the tracking reference, the quantities done (all of them when
  * none are given), then `button_validate` with `skip_sms`, following the backorder wizard
- * when something is left (a backorder is created for it). Returns the backorder and
+ * when something is left (a backorder is created for it, or with `remainder: 'cancel'` the
+ * rest is cancelled). Returns the backorder and
  * `date_done`.
  *
  * Safe to repeat: a transfer already `done` is only read (its backorder looked up), the
@@ -298,7 +305,7 @@ export async function validateDelivery(gw: OdooGateway, pickingId: number, opts:
     if (opts.quantities) checkQuantities(pickingId, moves, opts.quantities);
     const writes = moveWrites(moves, opts.quantities);
     await Promise.all(writes.map((w) => gw.write('stock.move', w.id, w.vals)));
-    await runValidation(gw, pickingId);
+    await runValidation(gw, pickingId, opts.remainder);
     picking = await readOne(gw, 'stock.picking', pickingId, fields);
     if (picking.state !== 'done') {
       throw new PermanentError({ code: 'odoo.unverified', message: `stock.picking ${pickingId} is ${String(picking.state)} after validation` });

@@ -225,6 +225,19 @@ for (const protocol of PROTOCOLS) {
     assert.equal((await read('sale.order', so, ['delivery_status'])).delivery_status, 'full');
   });
 
+  test(`${protocol}: validateDelivery partially with remainder cancel leaves no backorder; the order is delivered for what shipped`, async () => {
+    const gw = gateway(protocol);
+    const so = await saleOrder(10, 3);
+    const { pickingIds } = await confirmSaleOrder(gw, so);
+    const picking = pickingIds[0]!;
+    const [move] = await movesOf(picking);
+    const r = await validateDelivery(gw, picking, { quantities: { [move!.id]: 2 }, remainder: 'cancel' });
+    assert.deepEqual([r.state, r.backorderId], ['done', null]);
+    assert.equal(calls('stock.backorder.confirmation.process_cancel_backorder'), 1);
+    const order = await read('sale.order', so, ['picking_ids']);
+    assert.deepEqual(order.picking_ids, [picking], 'no backorder picking');
+  });
+
   test(`${protocol}: validateDelivery partially with the process answer lost makes one backorder`, async () => {
     const gw = gateway(protocol);
     const so = await saleOrder(10, 3);
