@@ -71,14 +71,18 @@ export interface Decision<S> {
   exceptions?: ExceptionRequest[];
   /** exception codes of this instance to close (recovery) */
   resolve?: { code: string; resolution: string }[];
+  /** ids partners will name this instance by (fulfilment request, shipment, tracking number) */
+  refs?: string[];
 }
 
 export interface WorkflowDefinition<S> {
   name: string;
   /** event types the workflow listens to (timer events are routed by their payload) */
   eventTypes: readonly string[];
-  /** the instance an event belongs to, or undefined when it is none of this workflow's business */
+  /** the instance an event belongs to, when the event names it */
   instanceOf(event: StoredEvent): string | undefined;
+  /** otherwise: ids in the event an instance registered (Decision.refs), looked up in that order */
+  refsOf?(event: StoredEvent): string[];
   /** whether an event may start a new instance */
   starts(event: StoredEvent): boolean;
   decide(state: S | undefined, event: StoredEvent, now: Date): Decision<S>;
@@ -192,6 +196,11 @@ export function workflowHandler(defs: readonly WorkflowDefinition<unknown>[]): H
           instance = p.instance;
         } else if (def.eventTypes.includes(ev.type)) {
           instance = def.instanceOf(ev);
+          const refs = instance ? [] : (def.refsOf?.(ev) ?? []);
+          if (refs.length) {
+            const r = await ctx.tx.query<{ instance: string; ref: string }>(`select instance, ref from hub_workflow_refs where tenant_id = $1 and workflow = $2 and ref = any($3::text[])`, [ev.tenantId, def.name, refs]);
+            instance = refs.map((x) => r.rows.find((row) => row.ref === x)?.instance).find((x) => x !== undefined);
+          }
         }
         if (!instance) continue;
         await applyDecision(def, instance, ev, ctx);
@@ -228,6 +237,12 @@ async function applyDecision(def: WorkflowDefinition<unknown>, instance: string,
     await tx.query(
       `update hub_workflow_steps set status = 'cancelled', updated_at = $5 where tenant_id = $1 and workflow = $2 and instance = $3 and step_key = any($4::text[]) and status = 'pending'`,
       [ev.tenantId, def.name, instance, d.cancelSteps, now],
+    );
+  }
+  if (d.refs?.length) {
+    await tx.query(
+      `insert into hub_workflow_refs (tenant_id, workflow, ref, instance) select $1, $2, unnest($3::text[]), $4 on conflict do nothing`,
+      [ev.tenantId, def.name, d.refs, instance],
     );
   }
   for (const t of d.timers ?? []) {

@@ -1,0 +1,57 @@
+/**
+ * The warehouse port: what the order-to-delivery workflow asks of a warehouse's system,
+ * whatever its protocol (a REST API driven by a mapping profile, CSV files over SFTP).
+ * What the warehouse reports back (acknowledgement, picks, packs, shipping) arrives as
+ * canonical events through the connector's inbound side, not through this port.
+ *
+ * Every call is idempotent on the fulfilment request id: releasing twice releases once.
+ * A refusal (the WMS cannot cancel a packed order, cannot change the address of a shipped
+ * one) is an answer, not an error.
+ */
+import type { PartyAddress } from '../domain/primitives.ts';
+import type { Label } from './carrier-port.ts';
+
+export interface WmsReleaseLine {
+  orderLineId: string;
+  sku: string;
+  quantity: number;
+  uom: string;
+}
+
+export interface WmsRelease {
+  fulfilmentRequestId: string;
+  orderId: string;
+  orderNumber?: string;
+  shipmentId: string;
+  shipTo: PartyAddress;
+  lines: WmsReleaseLine[];
+  /** RFC 3339 */
+  shipBy?: string;
+  serviceLevel?: string;
+  priority?: 'normal' | 'high' | 'urgent';
+}
+
+export interface WmsLabels {
+  fulfilmentRequestId: string;
+  carrier: string;
+  service: string;
+  masterTrackingNumber: string;
+  pieces: { packageId: string; trackingNumber: string; label: Label }[];
+}
+
+export interface WmsAnswer {
+  ok: boolean;
+  /** the WMS's reason when it refused */
+  reason?: string;
+}
+
+export interface WmsPort {
+  /** the warehouse (canonical location id) this WMS ships from */
+  readonly warehouseId: string;
+  release(r: WmsRelease): Promise<{ wmsOrderId: string }>;
+  cancel(fulfilmentRequestId: string): Promise<WmsAnswer>;
+  updateShipTo(fulfilmentRequestId: string, shipTo: PartyAddress): Promise<WmsAnswer>;
+  attachLabels(l: WmsLabels): Promise<WmsAnswer>;
+  /** stock on hand per SKU (SKUs the WMS does not know: 0) */
+  inventory(skus: string[]): Promise<Record<string, number>>;
+}
