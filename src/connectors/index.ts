@@ -4,10 +4,11 @@
  */
 import type { ConnectorManifest } from './odoo/manifest.ts';
 import { odooManifest } from './odoo/manifest.ts';
+import { dhlManifest } from './dhl/manifest.ts';
 
 export type { ConnectorManifest } from './odoo/manifest.ts';
 
-export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest];
+export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest, dhlManifest];
 
 export function connectorManifest(id: string): ConnectorManifest | undefined {
   return CONNECTORS.find((c) => c.id === id);
