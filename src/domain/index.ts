@@ -100,3 +100,7 @@ export { FORMATS, registerFormats } from './formats.ts';
 export { formatInstant, instantKey, isDateTime, isFullDate, parseInstant } from './time.ts';
 export type { Instant } from './time.ts';
 export { piiPaths, redactWithSchema } from './schema-walk.ts';
+export { localTimeToUtc, zoneOffsetMinutes, isKnownZone } from './tracking.ts';
+export type { CarrierScan, ScanPlace, TimeRule } from './tracking.ts';
+export { emptyTracking, foldScans, scanId, isRegression, TRACKING_RANK } from './tracking-fold.ts';
+export type { FoldedScan, FoldResult, TrackingState } from './tracking-fold.ts';

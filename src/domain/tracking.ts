@@ -97,6 +97,7 @@ export function localTimeToUtc(local: string, zone: string): string | undefined 
   const m = LOCAL.exec(local);
   if (!m || !isKnownZone(zone)) return undefined;
   const [, y, mo, d, h, mi, s = '0', frac = ''] = m;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(frac.padEnd(3, '0').slice(0, 3)));
   if (Number.isNaN(wall)) return undefined;
   const check = new Date(wall);
