@@ -42,9 +42,10 @@ import {
   entitySchema,
   shipmentProperties,
   SupplierInvoice,
+  TRACKING_STATUSES,
 } from './model.ts';
 import type { EntityName, TrackingStatus } from './model.ts';
-import { CarrierService, Id, Money, PositiveQuantity, Quantity, Refs, ScanLocation, StringEnum, Struct, Timestamp, UomCode } from './primitives.ts';
+import { CarrierService, Id, Money, PII, PositiveQuantity, Quantity, Refs, ScanLocation, StringEnum, Struct, TimeZone, Timestamp, UomCode } from './primitives.ts';
 import { piiPaths, redactWithSchema } from './schema-walk.ts';
 import { validate } from './validation.ts';
 
@@ -446,6 +447,39 @@ const TimerFired = Struct(
   { title: 'TimerFired', description: 'A durable timer fired (an SLA deadline passed).' },
 );
 
+const CarrierScan = Struct(
+  {
+    carrier: Type.String({ pattern: '^[a-z0-9_.-]{1,40}$', description: 'the carrier adapter that read the scan: ups, fedex, dhl, easypost...' }),
+    trackingNumber: Type.String({ minLength: 1, maxLength: 200, description: "the shipment's master tracking number" }),
+    pieceNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the piece the scan is about, in a multi-piece shipment' })),
+    code: Type.String({ minLength: 1, maxLength: 80, description: "the carrier's own event or status code, verbatim" }),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    status: StringEnum(TRACKING_STATUSES, { description: "canonical status from the adapter's table; unknown when the table does not know the code" }),
+    exceptionClass: Type.Optional(ExceptionClassSchema),
+    occurredAt: Timestamp('the scan instant, UTC, by the time rule'),
+    timeRule: StringEnum(['offset', 'zone', 'utc', 'assumed'] as const, { description: 'how the instant was obtained (src/domain/tracking.ts)' }),
+    localTime: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,9})?)?$', description: 'the local time as the carrier sent it' })),
+    timeZone: Type.Optional(TimeZone),
+    location: Type.Optional(ScanLocation),
+    estimatedDeliveryAt: Type.Optional(Timestamp("the carrier's estimated delivery")),
+    signedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 200, ...PII })),
+    podReference: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { title: 'CarrierScan', description: 'One scan as a carrier adapter read it, before the hub folds it into the shipment.' },
+);
+
+const CarrierScansReceived = Struct(
+  {
+    carrier: Type.String({ pattern: '^[a-z0-9_.-]{1,40}$' }),
+    trackingNumber: Type.String({ minLength: 1, maxLength: 200 }),
+    receivedVia: StringEnum(['poll', 'webhook'] as const),
+    receivedAt: Timestamp('when the hub received them'),
+    scans: Type.Array(CarrierScan, { maxItems: 1000 }),
+    notFound: Type.Optional(Type.Boolean({ description: 'the carrier does not know the number (yet)' })),
+  },
+  { title: 'CarrierScansReceived', description: 'Scans a carrier reported for one tracking number, by polling or webhook.' },
+);
+
 const SubscriptionDisabled = Struct(
   {
     subscriptionId: Id('id of the outbound subscription'),
@@ -771,6 +805,12 @@ const SPECS = {
     schema: ExceptionResolved,
     keyPath: 'subject.id',
     timePath: 'resolvedAt',
+  },
+  'carrier.scans.received.v1': {
+    description: "Scans a carrier reported for one tracking number (polled or pushed), as its adapter normalised them; the hub folds them into the shipment's tracking and emits shipment.tracking.v1 for what is new.",
+    schema: CarrierScansReceived,
+    keyPath: 'trackingNumber',
+    timePath: 'receivedAt',
   },
   'hub.subscription.disabled.v1': {
     description: 'An outbound subscription was disabled because every delivery to its endpoint failed for subscriptions.disableAfterHours; tells its owner.',

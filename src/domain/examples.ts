@@ -492,6 +492,18 @@ export const EXAMPLE_EVENT_DATA: { readonly [T in EventType]: EventData<T> } = {
     failingSince: '2026-03-04T16:00:05Z',
     ownerClientId: 'cl_portal',
   },
+  'carrier.scans.received.v1': {
+    carrier: 'ups',
+    trackingNumber: TRACKING,
+    receivedVia: 'poll',
+    receivedAt: '2026-03-05T09:00:00Z',
+    scans: [
+      {
+        carrier: 'ups', trackingNumber: TRACKING, code: 'D:KB', description: 'DELIVERED', status: 'delivered', occurredAt: '2026-03-05T13:05:12Z',
+        timeRule: 'offset', localTime: '2026-03-05T14:05:12', location: { city: 'Ghent', countryCode: 'BE' }, signedBy: 'J. PEETERS',
+      },
+    ],
+  },
   'hub.timer.fired.v1': {
     key: 'shp-61',
     name: 'sla.first_carrier_scan',

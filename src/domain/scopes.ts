@@ -30,6 +30,7 @@ const DOMAIN_BY_ENTITY: Readonly<Record<string, ScopeDomain>> = {
   receipt: 'warehouse',
   shipment: 'tracking',
   vehicle: 'fleet',
+  carrier: 'tracking',
   'carrier-invoice': 'billing',
   invoice: 'billing',
   'purchase-order': 'procurement',

@@ -13,7 +13,8 @@ test('every catalogue event type has a domain, so no type escapes the scope chec
   assert.ok(EVENT_TYPES.length > 40);
   assert.equal(domainOfEntity('order'), 'orders');
   assert.equal(domainOfEntity('procurement'), 'procurement');
-  assert.equal(domainOfEntity('carrier'), 'admin', 'an unknown entity needs the admin domain');
+  assert.equal(domainOfEntity('spaceship'), 'admin', 'an unknown entity needs the admin domain');
+  assert.equal(domainOfEventType('carrier.scans.received.v1'), 'tracking');
 });
 
 test('scope lists: 17 scopes; unknown or empty lists are validation errors naming the culprit', () => {
