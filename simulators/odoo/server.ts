@@ -17,8 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SimListener } from '../common/listener.ts';
 import { Faults, proxyErrorPage, type CallInfo, type FaultSpec } from './faults.ts';
 import { OdooDatabase, type CommittedChange } from './orm/database.ts';
 import { OdooException } from './orm/errors.ts';
@@ -155,22 +155,17 @@ export class OdooSimulator {
   readonly deliveredHooks: { url: string; status: number | string; payload: unknown }[] = [];
   db: OdooDatabase;
   url = '';
-  #server: Server | undefined;
-  #port: number;
-  readonly #host: string;
+  readonly #listener: SimListener;
   readonly #now: () => Date;
   readonly #maxBody: number;
   readonly #sessions = new Map<string, Session>();
-  readonly #sockets = new Set<Socket>();
-  #reopen: NodeJS.Timeout | undefined;
   #nextRule = 1;
 
   private constructor(o: OdooSimulatorOptions) {
     this.version = o.version ?? 18;
     this.dbName = o.db ?? 'logi';
     this.#now = o.now ?? (() => new Date());
-    this.#host = o.host ?? '127.0.0.1';
-    this.#port = o.port ?? 0;
+    this.#listener = new SimListener((req, res) => this.#handle(req, res), { ...(o.host ? { host: o.host } : {}), ...(o.port ? { port: o.port } : {}) });
     this.#maxBody = o.maxBodyBytes ?? 16 * 1024 * 1024;
     this.db = new OdooDatabase({ name: this.dbName, version: this.version, now: this.#now });
     this.db.onCommit((changes) => this.#automate(changes));
@@ -178,7 +173,7 @@ export class OdooSimulator {
 
   static async start(o: OdooSimulatorOptions = {}): Promise<OdooSimulator> {
     const sim = new OdooSimulator(o);
-    await sim.#listen();
+    sim.url = await sim.#listener.listen();
     return sim;
   }
 
@@ -211,29 +206,17 @@ export class OdooSimulator {
   }
 
   /** Closes the listener (connection refused) and reopens it on the same port after `forMs`. */
-  async goDown(forMs: number): Promise<void> {
-    if (!this.#server) return;
-    const server = this.#server;
-    this.#server = undefined;
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-    clearTimeout(this.#reopen);
-    this.#reopen = setTimeout(() => void this.up(), forMs);
-    this.#reopen.unref?.();
+  goDown(forMs: number): Promise<void> {
+    return this.#listener.goDown(forMs);
   }
 
   /** Listens again after goDown (at once, whatever was scheduled). */
-  async up(): Promise<void> {
-    clearTimeout(this.#reopen);
-    if (!this.#server) await this.#listen();
+  up(): Promise<void> {
+    return this.#listener.up();
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.#reopen);
-    const server = this.#server;
-    this.#server = undefined;
-    for (const s of this.#sockets) s.destroy();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+  stop(): Promise<void> {
+    return this.#listener.stop();
   }
 
   addAutomation(rule: Omit<AutomationRule, 'id'>): AutomationRule {
@@ -243,21 +226,6 @@ export class OdooSimulator {
   }
 
   // ------------------------------------------------------------------ plumbing
-
-  async #listen(): Promise<void> {
-    const server = createServer((req, res) => void this.#handle(req, res));
-    server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#port, this.#host, () => resolve());
-    });
-    this.#port = (server.address() as AddressInfo).port;
-    this.url = `http://${this.#host}:${this.#port}`;
-    this.#server = server;
-  }
 
   #count(call: CallInfo): void {
     const k = `${call.model ?? '-'}.${call.method ?? '-'}`;

@@ -24,8 +24,8 @@
  *
  * Where DHL's documentation is silent the choices are marked in comments.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SimListener } from '../../common/listener.ts';
 import { facilityZone, renderingOf, wallTime } from './catalogue.ts';
 
 export interface DhlSimLocation {
@@ -159,15 +159,10 @@ export class DhlSimulator {
   readonly #realClock: () => Date;
   readonly #defaultZone: string;
   #random: () => number;
-  #server: Server | undefined;
-  #port: number;
-  readonly #host: string;
-  readonly #sockets = new Set<Socket>();
-  #reopen: NodeJS.Timeout | undefined;
+  readonly #listener: SimListener;
 
   private constructor(o: DhlSimulatorOptions) {
-    this.#port = o.port ?? 0;
-    this.#host = o.host ?? '127.0.0.1';
+    this.#listener = new SimListener((req, res) => this.#handle(req, res), { ...(o.host ? { host: o.host } : {}), ...(o.port ? { port: o.port } : {}) });
     this.#realClock = o.now ?? (() => new Date());
     this.#clock = this.#realClock;
     this.#keys = new Set(o.apiKeys ?? ['demo-key']);
@@ -178,7 +173,7 @@ export class DhlSimulator {
   /** Starts listening (port 0: any free port) and resolves once `url` is set. */
   static async start(o: DhlSimulatorOptions = {}): Promise<DhlSimulator> {
     const sim = new DhlSimulator(o);
-    await sim.#listen();
+    sim.url = await sim.#listener.listen();
     return sim;
   }
 
@@ -268,51 +263,24 @@ export class DhlSimulator {
   }
 
   /** Closes the listener (connection refused) and reopens it on the same port after `forMs`. */
-  async goDown(forMs: number): Promise<void> {
-    if (!this.#server) return;
-    const server = this.#server;
-    this.#server = undefined;
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-    clearTimeout(this.#reopen);
-    this.#reopen = setTimeout(() => void this.up(), forMs);
-    this.#reopen.unref?.();
+  goDown(forMs: number): Promise<void> {
+    return this.#listener.goDown(forMs);
   }
 
   /** Listens again after goDown, at once. */
-  async up(): Promise<void> {
-    clearTimeout(this.#reopen);
-    if (!this.#server) await this.#listen();
+  up(): Promise<void> {
+    return this.#listener.up();
   }
 
   get isUp(): boolean {
-    return this.#server !== undefined;
+    return this.#listener.isUp;
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.#reopen);
-    const server = this.#server;
-    this.#server = undefined;
-    for (const s of this.#sockets) s.destroy();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
+  stop(): Promise<void> {
+    return this.#listener.stop();
   }
 
   // ------------------------------------------------------------------ plumbing
-
-  async #listen(): Promise<void> {
-    const server = createServer((req, res) => void this.#handle(req, res));
-    server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#port, this.#host, () => resolve());
-    });
-    this.#port = (server.address() as AddressInfo).port;
-    this.url = `http://${this.#host}:${this.#port}`;
-    this.#server = server;
-  }
 
   #count(route: string, status: number): void {
     const k = `${route} ${status}`;
