@@ -6,6 +6,7 @@ import { auditCommand } from './commands/audit.ts';
 import { configCommand } from './commands/config.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { mappingCommand } from './commands/mapping.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { replayCommand } from './commands/replay.ts';
 import { retentionCommand } from './commands/retention.ts';
@@ -56,7 +57,8 @@ export function buildProgram(): Command {
     .addCommand(tenantsCommand())
     .addCommand(secretsCommand())
     .addCommand(auditCommand())
-    .addCommand(retentionCommand());
+    .addCommand(retentionCommand())
+    .addCommand(mappingCommand());
   examples(program, [
     ['logistics-hub doctor', 'is everything in place?'],
     ['logistics-hub start', 'run the hub (embedded PostgreSQL, port 8080)'],
