@@ -9,7 +9,8 @@
  * A 404 "No result found" is not an error for `track`: the client turns it into
  * `notFound: true`. Its row exists so that anything else asking about it gets a business code.
  */
-import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass } from '../../domain/errors.ts';
+import type { HubError } from '../../domain/errors.ts';
+import { classifyFailure, errorFromRow, type ErrorRow } from '../error-table.ts';
 
 /** The facts of one failure. */
 export interface DhlFailure {
@@ -34,14 +35,8 @@ export class DhlFailureCause extends Error {
   }
 }
 
-export interface DhlErrorRow {
-  code: string;
-  errorClass: ErrorClass;
-  /** default retry delay of transient rows (a Retry-After from DHL wins) */
-  retryAfterMs?: number;
-  description: string;
-  match: (f: DhlFailure) => boolean;
-}
+/** A row of the table (src/connectors/error-table.ts). */
+export type DhlErrorRow = ErrorRow<DhlFailure>;
 
 const TIMEOUT_ERRNOS = new Set(['TimeoutError', 'AbortError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -131,27 +126,17 @@ export const DHL_ERROR_CODES: readonly string[] = [...new Set(DHL_ERROR_TABLE.ma
 
 /** Finds the row for a failure (the table ends with a catch-all). */
 export function classifyDhlFailure(f: DhlFailure): DhlErrorRow {
-  for (const row of DHL_ERROR_TABLE) if (row.match(f)) return row;
-  return DHL_ERROR_TABLE[DHL_ERROR_TABLE.length - 1]!;
+  return classifyFailure(DHL_ERROR_TABLE, f);
 }
 
-/** Builds the HubError for a failure; `cause` is the underlying error, if any. */
+/** Builds the HubError for a failure. `cause` is the underlying error, if any. */
 export function dhlError(f: DhlFailure, cause?: unknown): HubError {
   const row = classifyDhlFailure(f);
   const extra: Record<string, string | number | boolean> = {};
   if (f.status !== undefined) extra.httpStatus = f.status;
   if (f.title) extra.title = f.title;
   if (f.errno) extra.errno = f.errno;
-  const opts = {
-    code: row.code,
-    message: f.message,
-    cause: new DhlFailureCause(f, cause),
-    extra,
-    retryAfterMs: row.errorClass === 'transient' ? (f.retryAfterMs ?? row.retryAfterMs ?? 5000) : undefined,
-  };
-  if (row.errorClass === 'transient') return new TransientError(opts);
-  if (row.errorClass === 'business') return new BusinessError(opts);
-  return new PermanentError(opts);
+  return errorFromRow(row, { message: f.message, cause: new DhlFailureCause(f, cause), extra, retryAfterMs: f.retryAfterMs, fallbackRetryMs: 5000 });
 }
 
 /** Facts of an HTTP error answer; `body` is the raw text (a problem document when DHL sent one). */
@@ -183,11 +168,4 @@ export function transportFailure(err: unknown, timeoutMs: number): DhlFailure {
   return { source: 'transport', errno, message };
 }
 
-/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
+export { parseRetryAfter } from '../error-table.ts';

@@ -8,7 +8,8 @@
  * Retry-After. `FEDEX_ERROR_TABLE` is searched in order; the first row whose matcher accepts
  * the facts decides the code and the class. Docs and tests iterate the table.
  */
-import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass } from '../../domain/errors.ts';
+import type { HubError } from '../../domain/errors.ts';
+import { classifyFailure, errorFromRow, type ErrorRow } from '../error-table.ts';
 
 export type FedexEndpoint = 'token' | 'trackingnumbers' | 'associatedshipments';
 
@@ -41,14 +42,8 @@ export class FedexFailureCause extends Error {
   }
 }
 
-export interface FedexErrorRow {
-  code: string;
-  errorClass: ErrorClass;
-  /** default retry delay of a transient row (a Retry-After from FedEx wins) */
-  retryAfterMs?: number;
-  description: string;
-  match: (f: FedexFailure) => boolean;
-}
+/** A row of the table (src/connectors/error-table.ts). */
+export type FedexErrorRow = ErrorRow<FedexFailure>;
 
 const TIMEOUT_ERRNOS = new Set(['TimeoutError', 'AbortError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const INVALID_NUMBER_CODES = new Set(['TRACKING.TRACKINGNUMBER.INVALID', 'TRACKING.TRACKINGNUMBER.EMPTY', 'TRACKING.REFERENCETYPE.INVALID']);
@@ -151,8 +146,7 @@ export const FEDEX_ERROR_CODES: readonly string[] = [...new Set(FEDEX_ERROR_TABL
 
 /** Finds the row for a failure (the table ends with a catch-all). */
 export function classifyFedexFailure(f: FedexFailure): FedexErrorRow {
-  for (const row of FEDEX_ERROR_TABLE) if (row.match(f)) return row;
-  return FEDEX_ERROR_TABLE[FEDEX_ERROR_TABLE.length - 1]!;
+  return classifyFailure(FEDEX_ERROR_TABLE, f);
 }
 
 /** Builds the HubError for a failure. `cause` is the underlying error, if any. */
@@ -163,26 +157,9 @@ export function fedexError(f: FedexFailure, cause?: unknown): HubError {
   if (f.status !== undefined) extra.httpStatus = f.status;
   if (f.fedexCode) extra.fedexCode = f.fedexCode;
   if (f.trackingNumber) extra.trackingNumber = f.trackingNumber;
-  const opts = {
-    code: row.code,
-    message: f.message,
-    cause: new FedexFailureCause(f, cause),
-    extra,
-    retryAfterMs: row.errorClass === 'transient' ? (f.retryAfterMs ?? row.retryAfterMs ?? 1000) : undefined,
-  };
-  if (row.errorClass === 'transient') return new TransientError(opts);
-  if (row.errorClass === 'business') return new BusinessError(opts);
-  return new PermanentError(opts);
+  return errorFromRow(row, { message: f.message, cause: new FedexFailureCause(f, cause), extra, retryAfterMs: f.retryAfterMs, fallbackRetryMs: 1000 });
 }
 
-/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - nowMs);
-}
 
 /** Facts of a fetch rejection: timeouts (AbortSignal.timeout) and socket errors. */
 export function transportFailure(err: unknown, endpoint: FedexEndpoint, timeoutMs: number): FedexFailure {
@@ -210,3 +187,5 @@ export function httpFailure(status: number, bodyText: string, endpoint: FedexEnd
   if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
   return f;
 }
+
+export { parseRetryAfter } from '../error-table.ts';

@@ -380,11 +380,4 @@ export function transportFailure(err: unknown, protocol?: OdooProtocol, timeoutM
   return f;
 }
 
-/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
+export { parseRetryAfter } from '../error-table.ts';

@@ -13,7 +13,8 @@
  * 151018 (Invalid tracking number), TW0001 (a warning, not an error: Tracking Information Not
  * Found; the adapter returns notFound).
  */
-import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass } from '../../domain/errors.ts';
+import type { HubError } from '../../domain/errors.ts';
+import { classifyFailure, errorFromRow, type ErrorRow } from '../error-table.ts';
 
 export type UpsEndpoint = 'token' | 'track' | 'alert';
 
@@ -41,14 +42,8 @@ export class UpsFailureCause extends Error {
   }
 }
 
-export interface UpsErrorRow {
-  code: string;
-  errorClass: ErrorClass;
-  /** default retry delay of transient rows (a Retry-After from UPS wins) */
-  retryAfterMs?: number;
-  description: string;
-  match: (f: UpsFailure) => boolean;
-}
+/** A row of the table (src/connectors/error-table.ts). */
+export type UpsErrorRow = ErrorRow<UpsFailure>;
 
 const TIMEOUT_ERRNOS = new Set(['TimeoutError', 'AbortError', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -156,8 +151,7 @@ export const UPS_ERROR_CODES: readonly string[] = [...new Set(UPS_ERROR_TABLE.ma
 
 /** Finds the row for a failure (the table ends with a catch-all). */
 export function classifyUpsFailure(f: UpsFailure): UpsErrorRow {
-  for (const row of UPS_ERROR_TABLE) if (row.match(f)) return row;
-  return UPS_ERROR_TABLE[UPS_ERROR_TABLE.length - 1]!;
+  return classifyFailure(UPS_ERROR_TABLE, f);
 }
 
 /** Builds the HubError for a failure. `cause` is the underlying error, if any. */
@@ -167,16 +161,7 @@ export function upsError(f: UpsFailure, cause?: unknown): HubError {
   if (f.endpoint) extra.endpoint = f.endpoint;
   if (f.status !== undefined) extra.httpStatus = f.status;
   if (f.upsCode) extra.upsCode = f.upsCode;
-  const opts = {
-    code: row.code,
-    message: f.message,
-    cause: new UpsFailureCause(f, cause),
-    extra,
-    retryAfterMs: row.errorClass === 'transient' ? (f.retryAfterMs ?? row.retryAfterMs ?? 1000) : undefined,
-  };
-  if (row.errorClass === 'transient') return new TransientError(opts);
-  if (row.errorClass === 'business') return new BusinessError(opts);
-  return new PermanentError(opts);
+  return errorFromRow(row, { message: f.message, cause: new UpsFailureCause(f, cause), extra, retryAfterMs: f.retryAfterMs, fallbackRetryMs: 1000 });
 }
 
 /** UPS's first error `{code, message}` of a `{"response": {"errors": [...]}}` body, if any. */
@@ -214,11 +199,4 @@ export function transportFailure(endpoint: UpsEndpoint, err: unknown, timeoutMs?
   return { source: 'transport', endpoint, errno, message };
 }
 
-/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - nowMs);
-}
+export { parseRetryAfter } from '../error-table.ts';

@@ -6,6 +6,7 @@
  */
 import { wmsError, errorDetails } from './errors.ts';
 import type { WmsRequest } from './mappers.ts';
+import { parseRetryAfter } from '../error-table.ts';
 
 export interface WmsClientOptions {
   /** base URL, e.g. https://api.wms.example.com (paths of the profile are appended) */
@@ -31,10 +32,7 @@ export interface WmsTransport {
 
 /** Retry-After in milliseconds (seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null, now: Date = new Date()): number | undefined {
-  if (!value) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now.getTime());
+  return parseRetryAfter(value, now);
 }
 
 export class WmsClient implements WmsTransport {

@@ -8,6 +8,7 @@
  * tests iterate the table.
  */
 import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass } from '../../domain/errors.ts';
+import { classifyFailure } from '../error-table.ts';
 
 export interface WmsFailure {
   kind: 'connection' | 'timeout' | 'http' | 'protocol';
@@ -66,7 +67,7 @@ export const WMS_ERROR_TABLE: readonly WmsErrorRow[] = [
 
 /** The table row a failure falls under. */
 export function classifyWmsFailure(f: WmsFailure): WmsErrorRow {
-  return WMS_ERROR_TABLE.find((r) => r.match(f))!;
+  return classifyFailure(WMS_ERROR_TABLE, f);
 }
 
 /** Carries the facts of a failure as the `cause` of the HubError built from it. */
