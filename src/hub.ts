@@ -26,6 +26,8 @@ import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 import { RetentionJob } from './security/retention.ts';
 import { Deliverer } from './pipeline/subscriptions/deliverer.ts';
 import { OdooRuntime } from './connectors/odoo/runtime.ts';
+import { easyPostWebhookMapper } from './connectors/easypost/webhook.ts';
+import { registerWebhookMapper } from './pipeline/webhook-mappers.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -81,6 +83,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     throw e;
   }
 
+  // carrier webhooks partners may name as their mapper
+  registerWebhookMapper(easyPostWebhookMapper(clock));
   const handlers = [...(opts.replaceHandlers ? [] : builtinHandlers({ stream: !!config.nats.url })), ...(opts.handlers ?? [])];
   const worker = config.pipeline.enabled
     ? new Worker({

@@ -4,7 +4,7 @@
  * the first-match lookup, the HubError a row makes, and the Retry-After header read.
  * Each connector keeps its own facts type and its own rows.
  */
-import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass } from '../domain/errors.ts';
+import { BusinessError, HubError, PermanentError, TransientError, type ErrorClass, type FieldIssue } from '../domain/errors.ts';
 
 export interface ErrorRow<F> {
   code: string;
@@ -25,6 +25,7 @@ export interface RowErrorOptions {
   cause?: unknown;
   extra?: Record<string, string | number | boolean>;
   status?: number;
+  issues?: FieldIssue[];
   /** what the partner asked for (Retry-After); else the row's default, else `fallbackRetryMs` */
   retryAfterMs?: number;
   fallbackRetryMs?: number;
@@ -38,6 +39,7 @@ export function errorFromRow<F>(row: ErrorRow<F>, o: RowErrorOptions): HubError 
     ...(o.cause !== undefined ? { cause: o.cause } : {}),
     ...(o.extra && Object.keys(o.extra).length ? { extra: o.extra } : {}),
     ...(o.status !== undefined ? { status: o.status } : {}),
+    ...(o.issues?.length ? { issues: o.issues } : {}),
   };
   if (row.errorClass === 'transient') return new TransientError({ ...base, retryAfterMs: o.retryAfterMs ?? row.retryAfterMs ?? o.fallbackRetryMs ?? 1000 });
   if (row.errorClass === 'business') return new BusinessError(base);

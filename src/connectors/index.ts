@@ -5,13 +5,14 @@
 import type { ConnectorManifest } from './odoo/manifest.ts';
 import { odooManifest } from './odoo/manifest.ts';
 import { dhlManifest } from './dhl/manifest.ts';
+import { easyPostManifest } from './easypost/manifest.ts';
 import { fedexManifest } from './fedex/manifest.ts';
 import { upsManifest } from './ups/manifest.ts';
 import { wmsManifest } from './wms/manifest.ts';
 
 export type { ConnectorManifest } from './odoo/manifest.ts';
 
-export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest, wmsManifest, upsManifest, fedexManifest, dhlManifest];
+export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest, wmsManifest, easyPostManifest, upsManifest, fedexManifest, dhlManifest];
 
 export function connectorManifest(id: string): ConnectorManifest | undefined {
   return CONNECTORS.find((c) => c.id === id);

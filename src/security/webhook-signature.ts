@@ -100,17 +100,19 @@ export function signHmacHex(secret: string, body: Buffer | string): string {
 }
 
 /**
- * True when the header (64 hex digits, either case, optionally `sha256=` in front) is the
- * HMAC of the body under any of the secrets. Constant-time per comparison.
+ * True when the header (64 hex digits, either case, optionally `sha256=` or EasyPost's
+ * `hmac-sha256-hex=` in front) is the HMAC of the body under any of the secrets, each taken in
+ * Unicode NFKD form as EasyPost documents (no change for ASCII secrets). Constant-time per
+ * comparison.
  */
 export function verifyHmacHexSignature(secrets: readonly string[], body: Buffer, signatureHeader: string): boolean {
-  const m = /^[ \t]*(?:sha256=)?([0-9A-Fa-f]{64})[ \t]*$/.exec(signatureHeader);
+  const m = /^[ \t]*(?:sha256=|hmac-sha256-hex=)?([0-9A-Fa-f]{64})[ \t]*$/.exec(signatureHeader);
   if (!m) return false;
   const given = Buffer.from(m[1]!, 'hex');
   let ok = false;
   for (const secret of secrets) {
     if (secret.length === 0) continue;
-    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest();
+    const expected = createHmac('sha256', Buffer.from(secret.normalize('NFKD'), 'utf8')).update(body).digest();
     if (timingSafeEqual(given, expected)) ok = true;
   }
   return ok;
