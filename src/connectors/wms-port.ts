@@ -4,7 +4,9 @@
  * What the warehouse reports back (acknowledgement, picks, packs, shipping) arrives as
  * canonical events through the connector's inbound side, not through this port.
  *
- * Every call is idempotent on the fulfilment request id: releasing twice releases once.
+ * Every call is idempotent on the fulfilment request id: releasing twice releases once. The
+ * WMS knows one order per shipment; adapters send the hub's shipment id as the WMS's order
+ * reference, so what the WMS reports comes back under the shipment it is about.
  * A refusal (the WMS cannot cancel a packed order, cannot change the address of a shipped
  * one) is an answer, not an error.
  */
@@ -12,7 +14,9 @@ import type { PartyAddress } from '../domain/primitives.ts';
 import type { Label } from './carrier-port.ts';
 
 export interface WmsReleaseLine {
+  /** the line's id in the release; picks are reported against it */
   orderLineId: string;
+  itemId?: string;
   sku: string;
   quantity: number;
   uom: string;
@@ -28,15 +32,22 @@ export interface WmsRelease {
   /** RFC 3339 */
   shipBy?: string;
   serviceLevel?: string;
-  priority?: 'normal' | 'high' | 'urgent';
+  priority?: 'standard' | 'expedited' | 'urgent';
+}
+
+/** How the hub names an order the WMS holds (the WMS's own id comes from the release). */
+export interface WmsOrderRef {
+  fulfilmentRequestId: string;
+  shipmentId: string;
+  orderId: string;
+  wmsOrderId: string;
 }
 
 export interface WmsLabels {
-  fulfilmentRequestId: string;
   carrier: string;
   service: string;
   masterTrackingNumber: string;
-  pieces: { packageId: string; trackingNumber: string; label: Label }[];
+  pieces: { packageId: string; trackingNumber: string; label: Label; labelUri: string }[];
 }
 
 export interface WmsAnswer {
@@ -49,9 +60,9 @@ export interface WmsPort {
   /** the warehouse (canonical location id) this WMS ships from */
   readonly warehouseId: string;
   release(r: WmsRelease): Promise<{ wmsOrderId: string }>;
-  cancel(fulfilmentRequestId: string): Promise<WmsAnswer>;
-  updateShipTo(fulfilmentRequestId: string, shipTo: PartyAddress): Promise<WmsAnswer>;
-  attachLabels(l: WmsLabels): Promise<WmsAnswer>;
+  cancel(ref: WmsOrderRef, reason?: string): Promise<WmsAnswer>;
+  updateShipTo(ref: WmsOrderRef, shipTo: PartyAddress): Promise<WmsAnswer>;
+  attachLabels(ref: WmsOrderRef, l: WmsLabels): Promise<WmsAnswer>;
   /** stock on hand per SKU (SKUs the WMS does not know: 0) */
   inventory(skus: string[]): Promise<Record<string, number>>;
 }

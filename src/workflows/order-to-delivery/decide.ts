@@ -100,7 +100,9 @@ function pickingIdOf(data: D): number | undefined {
 function partOf(s: O2DState, data: D): Part | undefined {
   const fr = str(data.fulfilmentRequestId);
   const shp = str(data.shipmentId);
-  return s.parts.find((p) => (fr && p.fulfilmentRequestId === fr) || (shp && p.shipmentId === shp));
+  // a WMS knows the shipment id as its order reference and may report it in either field
+  const ids = [fr, shp].filter((x): x is string => x !== undefined);
+  return s.parts.find((p) => ids.includes(p.fulfilmentRequestId) || ids.includes(p.shipmentId));
 }
 
 function withPart(s: O2DState, part: Part, change: Partial<Part>): O2DState {
@@ -145,8 +147,8 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
         warehouseId: p.warehouseId,
         release: {
           fulfilmentRequestId: p.fulfilmentRequestId, orderId: state.orderId, orderNumber: state.orderNumber, shipmentId: p.shipmentId,
-          shipTo: req.shipTo, shipBy: req.shipBy, priority: req.priority === 'urgent' ? 'urgent' : 'normal',
-          lines: p.lines.map((l) => ({ orderLineId: l.lineId, sku: l.sku, quantity: l.quantity, uom: l.uom })),
+          shipTo: req.shipTo, shipBy: req.shipBy, priority: req.priority ?? 'standard',
+          lines: p.lines.map((l) => ({ orderLineId: l.lineId, ...(l.itemId ? { itemId: l.itemId } : {}), sku: l.sku, quantity: l.quantity, uom: l.uom })),
         },
       },
     }));

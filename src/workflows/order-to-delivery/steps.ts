@@ -25,7 +25,7 @@ import type pg from 'pg';
 import { BusinessError, HubError, PermanentError, TransientError } from '../../domain/errors.ts';
 import type { Address, PartyAddress } from '../../domain/primitives.ts';
 import type { Booking, CarrierPort, LabelFormat, RateQuote } from '../../connectors/carrier-port.ts';
-import type { WmsPort } from '../../connectors/wms-port.ts';
+import type { WmsOrderRef, WmsPort } from '../../connectors/wms-port.ts';
 import type { OdooGateway } from '../../connectors/odoo/gateway.ts';
 import { invoiceDeliveredQuantities, validateDelivery } from '../../connectors/odoo/operations.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -134,6 +134,18 @@ async function bookingOf(pool: pg.Pool, ctx: StepContext, shipmentId: string): P
     [ctx.tenantId, ctx.workflow, ctx.instance, `carrier.book:${shipmentId}`],
   );
   return r.rows[0]?.output?.booking as never;
+}
+
+/** The WMS order a wms.release step created for a fulfilment request. */
+async function wmsRefOf(pool: pg.Pool, ctx: StepContext, input: Record<string, unknown>): Promise<WmsOrderRef> {
+  const fr = String(input.fulfilmentRequestId);
+  const r = await pool.query<{ output: { wmsOrderId?: string } }>(
+    `select output from hub_workflow_steps where tenant_id = $1 and workflow = $2 and instance = $3 and step_key = $4 and status = 'done'`,
+    [ctx.tenantId, ctx.workflow, ctx.instance, `wms.release:${fr}`],
+  );
+  const wmsOrderId = r.rows[0]?.output?.wmsOrderId;
+  if (!wmsOrderId) throw new TransientError({ code: 'workflow.not_released', message: `${fr} has not been released to the WMS yet`, retryAfterMs: 5000 });
+  return { fulfilmentRequestId: fr, shipmentId: String(input.shipmentId), orderId: ctx.instance, wmsOrderId };
 }
 
 // ------------------------------------------------------------------ the steps
@@ -270,8 +282,11 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       const b = await bookingOf(deps.pool, ctx, String(input.shipmentId));
       if (!b) throw new PermanentError({ code: 'workflow.no_booking', message: `no booking recorded for ${String(input.shipmentId)}` });
       const pieces = [];
-      for (const p of b.pieces) pieces.push({ packageId: p.packageId, trackingNumber: p.trackingNumber, label: { format: p.format, contentBase64: await loadLabel(deps.pool, ctx.tenantId, p.labelRef) } });
-      const r = await w.wms.attachLabels({ fulfilmentRequestId: String(input.fulfilmentRequestId), carrier: b.carrierAccount ?? b.carrier, service: b.service, masterTrackingNumber: b.masterTrackingNumber, pieces });
+      for (const p of b.pieces) {
+        pieces.push({ packageId: p.packageId, trackingNumber: p.trackingNumber, label: { format: p.format, contentBase64: await loadLabel(deps.pool, ctx.tenantId, p.labelRef) }, labelUri: `urn:hub:document:${encodeURIComponent(p.labelRef)}` });
+      }
+      const ref = await wmsRefOf(deps.pool, ctx, input);
+      const r = await w.wms.attachLabels(ref, { carrier: b.carrierAccount ?? b.carrier, service: b.service, masterTrackingNumber: b.masterTrackingNumber, pieces });
       if (!r.ok) throw new BusinessError({ code: 'wms.labels_refused', message: `${w.id} refused the labels: ${r.reason ?? 'no reason given'}` });
       return { output: { attached: pieces.length } };
     },
@@ -367,9 +382,9 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
   const cancel: StepDefinition = {
     name: 'wms.cancel',
     failureClass: 'partner_rejected',
-    async run(input) {
+    async run(input, ctx) {
       const w = warehouse(deps, input.warehouseId);
-      const r = await w.wms.cancel(String(input.fulfilmentRequestId));
+      const r = await w.wms.cancel(await wmsRefOf(deps.pool, ctx, input), 'order cancelled');
       if (!r.ok) throw new BusinessError({ code: 'wms.cancel_refused', message: `${w.id} could not cancel ${String(input.fulfilmentRequestId)}: ${r.reason ?? 'no reason given'}` });
       return { emit: [{ type: 'shipment.cancelled.v1', dedupe: 'wms', data: { shipmentId: input.shipmentId, orderId: input.orderId, cancelledAt: now(), reason: 'order cancelled' } }] };
     },
@@ -378,9 +393,9 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
   const shipTo: StepDefinition = {
     name: 'wms.ship_to',
     failureClass: 'address_issue',
-    async run(input) {
+    async run(input, ctx) {
       const w = warehouse(deps, input.warehouseId);
-      const r = await w.wms.updateShipTo(String(input.fulfilmentRequestId), input.shipTo as PartyAddress);
+      const r = await w.wms.updateShipTo(await wmsRefOf(deps.pool, ctx, input), input.shipTo as PartyAddress);
       if (!r.ok) throw new BusinessError({ code: 'wms.ship_to_refused', message: `${w.id} could not change the address of ${String(input.fulfilmentRequestId)}: ${r.reason ?? 'no reason given'}` });
       return { output: { updated: true } };
     },

@@ -90,13 +90,13 @@ test('release → ack → picks (one short) → packed → labels → shipped, a
   assert.equal(ack.source, '/wms/simwms');
 
   await sim.advance(85); // wave at +60 (no canonical event), picks at +90
-  assert.equal(events.length, 3);
+  assert.equal(events.length, 2, 'the acknowledgement and the picks: what to do with the short line is the hub\'s policy');
   const picked = data(ofType('order.picked.v1')[0]!);
   assert.deepEqual(picked.lines, [
     { orderLineId: '101', sku: 'FURN_7800', quantity: 3, uom: 'EA' },
     { orderLineId: '102', sku: 'FURN_8888', quantity: 1, uom: 'EA' },
   ]);
-  assert.deepEqual(data(ofType('order.backordered.v1')[0]!).lines, [{ orderLineId: '102', sku: 'FURN_8888', quantity: 1, uom: 'EA' }]);
+  assert.equal(ofType('order.backordered.v1').length, 0);
 
   await sim.advance(30);
   const packedEvent = ofType('shipment.packed.v1')[0]!;
@@ -146,7 +146,7 @@ test('duplicate webhooks map to the same CloudEvents ids (stored once by the inb
   assert.equal(events[0]!.id, `simwms:${rx.deliveries[0]!.json.id}:0`);
 });
 
-test('cancel before packing succeeds and is confirmed by order.cancelled; after packing it is a business refusal', async () => {
+test('cancel before packing succeeds and is confirmed by shipment.cancelled; after packing it is a business refusal', async () => {
   const a = release();
   const b = { ...release(), orderId: 'ord-S00070', fulfilmentRequestId: 'ful-S00070-1' };
   const ra = (await wms.release(a)).result as { wmsOrderId: string };
@@ -154,8 +154,11 @@ test('cancel before packing succeeds and is confirmed by order.cancelled; after 
   await sim.advance(90);
   const c = await wms.cancel({ wmsOrderId: ra.wmsOrderId, orderId: a.orderId, reason: 'customer changed their mind' });
   assert.equal((c.result as { status: string }).status, 'cancelled');
-  await rx.waitFor(() => ofType('order.cancelled.v1').length === 1, 5000, 'order.cancelled.v1');
-  assert.deepEqual(data(ofType('order.cancelled.v1')[0]!), { orderId: a.orderId, cancelledAt: '2026-03-03T09:01:30Z', reason: 'customer changed their mind', cancelledBy: 'merchant' });
+  await rx.waitFor(() => ofType('shipment.cancelled.v1').length === 1, 5000, 'shipment.cancelled.v1');
+  assert.deepEqual(data(ofType('shipment.cancelled.v1')[0]!), {
+    shipmentId: a.fulfilmentRequestId, refs: [{ system: 'wms:simwms', id: ra.wmsOrderId }], orderId: a.orderId, cancelledAt: '2026-03-03T09:01:30Z', reason: 'customer changed their mind',
+  });
+  assert.equal(ofType('order.cancelled.v1').length, 0, 'one WMS order is one shipment, not the whole order');
 
   await sim.advance(30);
   const e = await rejection(wms.cancel({ wmsOrderId: rb.wmsOrderId, orderId: b.orderId }));
