@@ -3,6 +3,7 @@
  * workers, outbox relay, backlog monitor -> HTTP server. `startHub` is what
  * `logistics-hub start` runs; tests start hubs the same way.
  */
+import type pg from 'pg';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { HubConfig } from './platform/config.ts';
@@ -26,6 +27,7 @@ import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 import { RetentionJob } from './security/retention.ts';
 import { Deliverer } from './pipeline/subscriptions/deliverer.ts';
 import { OdooRuntime } from './connectors/odoo/runtime.ts';
+import { OrderToDeliveryRuntime } from './workflows/order-to-delivery/runtime.ts';
 import { easyPostWebhookMapper } from './connectors/easypost/webhook.ts';
 import { registerWebhookMapper } from './pipeline/webhook-mappers.ts';
 
@@ -39,6 +41,8 @@ export interface Hub {
   keyring: Keyring;
   /** the Odoo connector of each configured tenant */
   odoo: OdooRuntime;
+  /** the order-to-delivery flow of each configured tenant */
+  flows: OrderToDeliveryRuntime;
   worker: Worker | undefined;
   relay: OutboxRelay | undefined;
   backlog: BacklogMonitor;
@@ -56,6 +60,8 @@ export interface StartOptions {
   handlers?: Handler[];
   /** replace the built-in handlers entirely */
   replaceHandlers?: boolean;
+  /** runs after the migrations, before workers and connectors start (the demo stores its tenant and secrets here) */
+  prepare?: (db: { pool: pg.Pool; keyring: Keyring }) => Promise<void>;
 }
 
 export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<Hub> {
@@ -78,6 +84,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     if (await recordConfiguration(db.pool, config, instanceId)) log.info('configuration change recorded in the audit trail');
     const tokenFile = await ensureBootstrapClient(db.pool, config.dataDir);
     if (tokenFile) log.warn({ tokenFile }, 'no API client existed: created bootstrap-admin with every scope; its token is in this file (create your own clients, then revoke it)');
+    await opts.prepare?.({ pool: db.pool, keyring });
   } catch (e) {
     await db.close();
     throw e;
@@ -85,7 +92,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   // carrier webhooks partners may name as their mapper
   registerWebhookMapper(easyPostWebhookMapper(clock));
-  const handlers = [...(opts.replaceHandlers ? [] : builtinHandlers({ stream: !!config.nats.url })), ...(opts.handlers ?? [])];
+  let odoo: OdooRuntime | undefined;
+  const flows = new OrderToDeliveryRuntime({ pool: db.pool, keyring, config, clock, log: log.child({ component: 'flows' }), odoo: (t) => odoo?.gateway(t) });
+  const handlers = [
+    ...(opts.replaceHandlers ? [] : builtinHandlers({ stream: !!config.nats.url })),
+    ...(flows.configured ? flows.handlers() : []),
+    ...(opts.handlers ?? []),
+  ];
   const worker = config.pipeline.enabled
     ? new Worker({
         pool: db.pool,
@@ -133,11 +146,12 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   };
 
   const committer = new GroupCommitter(db.pool);
-  const odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
+  odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
+  const odooRuntime = odoo;
   const server = await buildServer({
     pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness,
     ingest: (events) => committer.submit(events),
-    odooHint: (tenantId, payload) => odoo.hint(tenantId, payload),
+    odooHint: (tenantId, payload) => odooRuntime.hint(tenantId, payload),
   });
   let url: string;
   try {
@@ -156,18 +170,20 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   retention?.start();
   const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions }) : undefined;
   deliverer?.start();
-  odoo.start();
+  odooRuntime.start();
+  if (config.pipeline.enabled) flows.start();
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
   return {
-    config, log, metrics, db, clock, instanceId, keyring, odoo, worker, relay, backlog, server, url, readiness,
+    config, log, metrics, db, clock, instanceId, keyring, odoo: odooRuntime, flows, worker, relay, backlog, server, url, readiness,
     async stop() {
       if (stopped) return;
       stopped = true;
       await server.close();
       await receipts.stop();
-      await odoo.stop();
+      await flows.stop();
+      await odooRuntime.stop();
       await retention?.stop();
       await worker?.stop();
       await deliverer?.stop();

@@ -480,6 +480,18 @@ const CarrierScansReceived = Struct(
   { title: 'CarrierScansReceived', description: 'Scans a carrier reported for one tracking number, by polling or webhook.' },
 );
 
+const StepCompleted = Struct(
+  {
+    workflow: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'the workflow, e.g. "order-to-delivery"' }),
+    instance: Type.String({ minLength: 1, maxLength: 200, description: 'the workflow instance (for order-to-delivery: the canonical order id)' }),
+    step: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,62}$', description: 'the step, e.g. "wms.release"' }),
+    stepKey: Type.String({ minLength: 1, maxLength: 300, description: 'the step key: unique within the instance, the idempotency key sent to the partner' }),
+    completedAt: Timestamp('when the step completed'),
+    output: Type.Record(Type.String(), Type.Unknown(), { description: 'what the step returned (ids the partner assigned, the routing decided...)' }),
+  },
+  { title: 'StepCompleted', description: 'A workflow step (a call to a partner) completed; its result goes back to the workflow.' },
+);
+
 const SubscriptionDisabled = Struct(
   {
     subscriptionId: Id('id of the outbound subscription'),
@@ -817,6 +829,12 @@ const SPECS = {
     schema: SubscriptionDisabled,
     keyPath: 'subscriptionId',
     timePath: 'disabledAt',
+  },
+  'hub.step.completed.v1': {
+    description: "A workflow step (a call to a partner system) completed, with its result; the workflow's next decision starts from it.",
+    schema: StepCompleted,
+    keyPath: 'instance',
+    timePath: 'completedAt',
   },
   'hub.timer.fired.v1': {
     description: 'A durable timer of the hub fired (SLA deadline: no warehouse ack, no carrier scan, ETA breached).',

@@ -504,6 +504,14 @@ export const EXAMPLE_EVENT_DATA: { readonly [T in EventType]: EventData<T> } = {
       },
     ],
   },
+  'hub.step.completed.v1': {
+    workflow: 'order-to-delivery',
+    instance: 'ord-S00065',
+    step: 'wms.release',
+    stepKey: 'wms.release:ful-61',
+    completedAt: '2026-03-03T09:00:02Z',
+    output: { wmsOrderId: 'SO-000042' },
+  },
   'hub.timer.fired.v1': {
     key: 'shp-61',
     name: 'sla.first_carrier_scan',

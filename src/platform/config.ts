@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../domain/errors.ts';
 import { OdooConfigSchema } from '../connectors/odoo/manifest.ts';
+import { OrderToDeliveryConfigSchema } from '../workflows/order-to-delivery/config.ts';
 
 const Int = (o: { default: number; minimum?: number; maximum?: number; description: string }) => Type.Integer(o);
 
@@ -143,6 +144,16 @@ export const ConfigSchema = Type.Object(
           default: {},
           description: 'The Odoo of each tenant (one Odoo database per tenant), by tenant id; the password or API key is a stored secret named by secretName.',
         }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    flows: Type.Object(
+      {
+        orderToDelivery: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), OrderToDeliveryConfigSchema, {
+          default: {},
+          description: 'Order to delivery to invoice, per tenant: warehouses (with their WMS), carriers, rate-shopping rules and policies. Needs connectors.odoo.<tenant>.',
+        }),
+        stepConcurrency: Int({ default: 8, minimum: 1, maximum: 64, description: 'Workflow steps (calls to partners) run at once by this process.' }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -31,6 +31,7 @@ import { ingest } from '../pipeline/inbox.ts';
 import type { Handler, HandlerContext, IncomingEvent, StoredEvent } from '../pipeline/types.ts';
 
 export const WORKFLOW_TIMER_EVENT = 'hub.timer.fired.v1';
+export const STEP_COMPLETED_EVENT = 'hub.step.completed.v1';
 
 /** An event a decision or a step emits (validated against the catalogue before it is stored). */
 export interface Emit {
@@ -183,14 +184,14 @@ async function resolve(tx: pg.PoolClient, tenantId: string, workflow: string, in
 
 /** The pipeline handler that runs every workflow's decisions (register once, with all workflows). */
 export function workflowHandler(defs: readonly WorkflowDefinition<unknown>[]): Handler {
-  const types = new Set(defs.flatMap((d) => [...d.eventTypes, WORKFLOW_TIMER_EVENT]));
+  const types = new Set(defs.flatMap((d) => [...d.eventTypes, WORKFLOW_TIMER_EVENT, STEP_COMPLETED_EVENT]));
   return {
     name: 'workflows',
     matches: (type) => types.has(type),
     async handle(ev: StoredEvent, ctx: HandlerContext): Promise<void> {
       for (const def of defs) {
         let instance: string | undefined;
-        if (ev.type === WORKFLOW_TIMER_EVENT) {
+        if (ev.type === WORKFLOW_TIMER_EVENT || ev.type === STEP_COMPLETED_EVENT) {
           const p = ev.data as { workflow?: string; instance?: string };
           if (p?.workflow !== def.name) continue;
           instance = p.instance;
@@ -360,16 +361,25 @@ export class StepRunner extends EventEmitter {
     const log = this.#o.log.child({ workflow: s.workflow, instance: s.instance, step: s.step_key, attempt: s.attempts });
     let result: StepResult | undefined;
     let error: HubError | undefined;
+    let events: IncomingEvent[] = [];
     try {
       if (!step) throw new HubError({ code: 'workflow.unknown_step', errorClass: 'permanent', message: `no step ${s.step} in workflow ${s.workflow}` });
       result = await step.run(s.input, { tenantId: s.tenant_id, workflow: s.workflow, instance: s.instance, stepKey: s.step_key, attempt: s.attempts, clock: this.#o.clock, log });
+      // the step's result goes back to its workflow; an event the catalogue refuses fails the step (permanently)
+      const now = this.#o.clock.now();
+      events = [
+        ...(result?.emit ?? []).map((e) => workflowEvent(s.tenant_id, s.workflow, s.instance, e, now)),
+        workflowEvent(s.tenant_id, s.workflow, s.instance, {
+          type: STEP_COMPLETED_EVENT, dedupe: `step:${s.step_key}`,
+          data: { workflow: s.workflow, instance: s.instance, step: s.step, stepKey: s.step_key, completedAt: now.toISOString(), output: result?.output ?? {} },
+        }, now),
+      ];
     } catch (e) {
       error = e instanceof HubError ? e : new HubError({ code: 'workflow.step_crashed', errorClass: 'transient', message: e instanceof Error ? e.message : String(e), cause: e });
     }
     const now = this.#o.clock.now();
     let run: StepRun;
     if (!error) {
-      const events = (result?.emit ?? []).map((e) => workflowEvent(s.tenant_id, s.workflow, s.instance, e, now));
       await withTx(this.#o.pool, async (c) => {
         const u = await c.query(`update hub_workflow_steps set status = 'done', output = $2, error = null, lease_until = null, updated_at = $3 where id = $1 and status = 'running'`, [s.id, JSON.stringify(result?.output ?? {}), now]);
         if (u.rowCount) await ingest(c, events);

@@ -34,8 +34,12 @@ function run(events: StoredEvent[], start?: O2DState): { state: O2DState; decisi
   return { state: state!, decisions };
 }
 const steps = (d: Decision<O2DState>) => (d.steps ?? []).map((s) => s.key);
+/** The route step's completion: the parts it decided. */
 const split = (parts: { fr: string; wh: string; lines: [string, number][] }[]) =>
-  ev('order.split.v1', { orderId: 'ord-odoo-s00013', splitAt: now.toISOString(), parts: parts.map((p) => ({ fulfilmentRequestId: p.fr, warehouseId: p.wh, lines: p.lines.map(([orderLineId, quantity]) => ({ orderLineId, quantity })) })) }, 'urn:hub:workflow:order-to-delivery');
+  ev('hub.step.completed.v1', {
+    workflow: 'order-to-delivery', instance: 'ord-odoo-s00013', step: 'route', stepKey: 'route:ful-61', completedAt: now.toISOString(),
+    output: { reason: 'test', parts: parts.map((p) => ({ fulfilmentRequestId: p.fr, warehouseId: p.wh, lines: p.lines.map(([orderLineId, quantity]) => ({ orderLineId, quantity })) })) },
+  }, 'urn:hub:workflow:order-to-delivery');
 
 describe('order to delivery, decisions', () => {
   it('the happy path: route, release, book, labels, validate in Odoo, notes, invoice on delivery, complete', () => {
@@ -56,6 +60,7 @@ describe('order to delivery, decisions', () => {
       [`odoo.note:shp-61:${Math.floor(now.getTime() / 300_000)}`], ['odoo.invoice:shp-61'], [],
     ]);
     assert.deepEqual(decisions[1]!.refs, ['ful-61', 'shp-61']);
+    assert.equal(decisions[1]!.emit, undefined, 'one warehouse: no split');
     assert.deepEqual(decisions[5]!.refs, ['1Z999']);
     assert.deepEqual(decisions[6]!.steps![0]!.input.lines, [{ moveId: 101, itemId: 'itm-13', sku: 'FURN_0097', quantity: 2 }, { moveId: 102, itemId: 'itm-20', sku: 'E-COM10', quantity: 1 }]);
     assert.equal(decisions[6]!.steps![0]!.input.remainder, 'backorder');
@@ -73,6 +78,7 @@ describe('order to delivery, decisions', () => {
       ev('shipment.dispatched.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', dispatchedAt: now.toISOString() }),
     ]);
     assert.deepEqual(steps(decisions[1]!), ['wms.release:ful-61', 'wms.release:ful-61-2']);
+    assert.deepEqual(decisions[1]!.emit!.map((e) => [e.type, (e.data.parts as unknown[]).length]), [['order.split.v1', 2]], 'order.split.v1 when two warehouses ship it');
     assert.deepEqual(state.parts.map((p) => [p.shipmentId, p.warehouseId]), [['shp-61', 'loc-east'], ['shp-61-2', 'loc-west']]);
     assert.deepEqual([decisions[2]!.steps![0]!.input.remainder, decisions[3]!.steps![0]!.input.remainder], ['backorder', 'backorder']);
     const cancelCfg = { ...cfg, shortPickPolicy: 'cancel' as const };

@@ -21,7 +21,7 @@ const START = '2026-11-20T08:00:00Z';
 const at = (h: number) => new Date(Date.parse(START) + h * 3_600_000);
 let simNow = at(0);
 let sim: DhlSimulator;
-const { worker, clock } = testWorker(pool, [trackingHandler({ adapters: ['dhl'], firstPollMs: 0 })]);
+const { worker, clock } = testWorker(pool, [trackingHandler({ adapters: () => ['dhl'], firstPollMs: 0 })]);
 
 before(async () => {
   sim = await DhlSimulator.start({ now: () => simNow, apiKeys: ['k'] });
@@ -47,7 +47,7 @@ describe('carrier tracking', () => {
     sim.script({ trackingNumber: '1234567890', start: START, failedFirstAttempt: true, signedBy: 'PEETERS' });
     await ingest(pool, [booked('1234567890', 'shp-1')]);
     await worker.drain();
-    const poller = new TrackingPoller({ pool, carriers: [carrier()], clock, log: silent });
+    const poller = new TrackingPoller({ pool, tenantId: 'default', carriers: [carrier()], clock, log: silent });
     simNow = at(19);
     clock.set(simNow);
     assert.deepEqual((await poller.pollDue()).map((r) => [r.carrier, r.numbers, r.events]), [['dhl', 1, 1]]);

@@ -11,10 +11,13 @@ import type { Keyring } from '../../security/keyring.ts';
 import { ChangeCapture } from './capture.ts';
 import type { OdooClient } from './client.ts';
 import { odooClientFor } from './factory.ts';
+import { OdooGateway } from './gateway.ts';
 
 interface TenantRuntime {
   client: OdooClient;
   capture: ChangeCapture;
+  /** what workflows write to this Odoo through (coalescing, limits, breaker) */
+  gateway: OdooGateway;
 }
 
 export class OdooRuntime {
@@ -34,6 +37,11 @@ export class OdooRuntime {
 
   get tenants(): string[] {
     return [...this.#tenants.keys()];
+  }
+
+  /** The gateway to a tenant's Odoo, once its connector runs. */
+  gateway(tenantId: string): OdooGateway | undefined {
+    return this.#tenants.get(tenantId)?.gateway;
   }
 
   /** An Odoo webhook payload for a tenant: a hint to read those records now (never their data). */
@@ -59,7 +67,9 @@ export class OdooRuntime {
       });
       if (this.#stopped) return void (await client.close());
       capture.start();
-      this.#tenants.set(tenantId, { client, capture });
+      const c = this.#deps.config.connectors.odoo[tenantId]!;
+      const gateway = new OdooGateway(client, { concurrency: c.concurrency, ...(c.ratePerSecond ? { ratePerSecond: c.ratePerSecond } : {}) });
+      this.#tenants.set(tenantId, { client, capture, gateway });
       log.info('Odoo change capture started');
     } catch (err) {
       log.warn({ err }, 'the Odoo connector of this tenant cannot start; retrying in 60 s');

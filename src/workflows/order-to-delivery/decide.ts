@@ -5,8 +5,9 @@
  * One instance per order (the canonical order id). The path of each part of the order
  * (a fulfilment request to one warehouse, a shipment):
  *
- *   order.released.v1 (Odoo)   → step route (stock per warehouse) → order.split.v1
- *   order.split.v1             → step wms.release per part; timer ack
+ *   order.released.v1 (Odoo)   → step route (stock per warehouse)
+ *   route completed            → step wms.release per part; timer ack; order.split.v1 when
+ *                                the order goes to more than one warehouse
  *   fulfilment.acknowledged.v1 → (rejected: exception partner_rejected)
  *   order.picked.v1            → short pick: order.backordered.v1 + exception stock_shortage
  *   shipment.packed.v1         → step carrier.book (rate shopping, fallback, labels)
@@ -126,11 +127,12 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
   if (!state) return { state: state as unknown as O2DState };
   if (state.phase === 'cancelled' && ev.type !== 'shipment.cancelled.v1') return { state };
 
-  if (ev.type === 'order.split.v1') {
+  if (ev.type === 'hub.step.completed.v1' && data.step === 'route') {
     if (state.parts.length) return { state };
+    const routed = (data.output ?? {}) as D;
     const req = state.request;
     const reqLines = (req.lines as { lineId: string; orderLineId?: string; itemId?: string; sku: string; uom: string }[]) ?? [];
-    const parts: Part[] = (data.parts as { fulfilmentRequestId: string; warehouseId: string; lines: { orderLineId: string; quantity: number }[] }[]).map((p, i) => ({
+    const parts: Part[] = (routed.parts as { fulfilmentRequestId: string; warehouseId: string; lines: { orderLineId: string; quantity: number }[] }[]).map((p, i) => ({
       fulfilmentRequestId: p.fulfilmentRequestId,
       shipmentId: i === 0 && state.pickingId !== undefined ? `shp-${state.pickingId}` : `shp-${p.fulfilmentRequestId.replace(/^ful-/, '')}`,
       warehouseId: p.warehouseId,
@@ -152,12 +154,22 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
         },
       },
     }));
-    return {
+    const d: Decision<O2DState> = {
       state: { ...state, parts, phase: 'fulfilling' },
       refs: parts.flatMap((p) => [p.fulfilmentRequestId, p.shipmentId]),
       steps,
       timers: parts.map((p) => ({ name: `ack:${p.fulfilmentRequestId}`, dueAt: new Date(now.getTime() + cfg.ackTimeoutMinutes * 60_000), payload: { fulfilmentRequestId: p.fulfilmentRequestId } })),
     };
+    if (parts.length > 1) {
+      d.emit = [{
+        type: 'order.split.v1', dedupe: 'route',
+        data: {
+          orderId: state.orderId, splitAt: now.toISOString(), ...(typeof routed.reason === 'string' ? { reason: routed.reason.slice(0, 1000) } : {}),
+          parts: parts.map((p) => ({ fulfilmentRequestId: p.fulfilmentRequestId, warehouseId: p.warehouseId, lines: p.lines.map((l) => ({ orderLineId: l.orderLineId, quantity: l.quantity })) })),
+        },
+      }];
+    }
+    return d;
   }
 
   if (ev.type === 'hub.timer.fired.v1') return onTimer(cfg, state, data);

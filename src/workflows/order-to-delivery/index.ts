@@ -18,14 +18,15 @@ export const DEFAULT_O2D_CONFIG: O2DConfig = {
 };
 
 const EVENT_TYPES = [
-  'order.released.v1', 'order.split.v1', 'fulfilment.acknowledged.v1', 'order.picked.v1', 'shipment.packed.v1', 'shipment.booked.v1',
+  'order.released.v1', 'fulfilment.acknowledged.v1', 'order.picked.v1', 'shipment.packed.v1', 'shipment.booked.v1',
   'shipment.dispatched.v1', 'shipment.tracking.v1', 'shipment.delivered.v1', 'order.invoiced.v1', 'order.cancelled.v1', 'order.updated.v1',
   'shipment.cancelled.v1',
 ] as const;
 
 const ODOO_SOURCE = /^urn:hub:connector:odoo:/;
 
-export function orderToDelivery(config: O2DConfig, deps: O2DDeps): WorkflowDefinition<O2DState> {
+/** The workflow; `configFor` gives a tenant's policies (timeouts, invoicing, short picks). */
+export function orderToDelivery(configFor: (tenantId: string) => O2DConfig, deps: O2DDeps): WorkflowDefinition<O2DState> {
   return {
     name: ORDER_TO_DELIVERY,
     eventTypes: EVENT_TYPES,
@@ -39,10 +40,11 @@ export function orderToDelivery(config: O2DConfig, deps: O2DDeps): WorkflowDefin
       const d = (e.data ?? {}) as Record<string, unknown>;
       return [d.fulfilmentRequestId, d.shipmentId, d.trackingNumber].filter((x): x is string => typeof x === 'string' && x !== '');
     },
-    decide: (state, e, now) => decideOrderToDelivery(config, state, e, now),
+    decide: (state, e, now) => decideOrderToDelivery(configFor(e.tenantId), state, e, now),
     steps: orderToDeliverySteps(deps),
   };
 }
 
 export type { O2DConfig, O2DState } from './decide.ts';
-export type { O2DDeps, WarehouseBinding } from './steps.ts';
+export type { O2DDeps, TenantBindings, WarehouseBinding } from './steps.ts';
+export { CarrierCircuits } from './steps.ts';

@@ -39,18 +39,24 @@ export interface WarehouseBinding extends WarehouseSite {
   address: Address;
 }
 
-export interface O2DDeps {
-  pool: pg.Pool;
-  clock: Clock;
+/** What the workflow uses for one tenant. */
+export interface TenantBindings {
   warehouses: readonly WarehouseBinding[];
   carriers: readonly CarrierPort[];
   /** the rate-shopping rules of an order (customer allow/deny lists, weight limits...) */
   shoppingRules(order: { orderId: string; customerId?: string }): ShoppingRules;
   labelFormat: LabelFormat;
+  /** per carrier: consecutive failures and open circuits (one per tenant) */
+  circuits: CarrierCircuits;
+}
+
+export interface O2DDeps {
+  pool: pg.Pool;
+  clock: Clock;
+  /** the warehouses, carriers and rules of a tenant; undefined when the flow is not configured for it */
+  tenant(tenantId: string): TenantBindings | undefined;
   /** the Odoo of a tenant */
   odoo(tenantId: string): OdooGateway | undefined;
-  circuitThreshold?: number;
-  circuitCoolDownMs?: number;
 }
 
 // ------------------------------------------------------------------ carrier circuits
@@ -88,8 +94,14 @@ export class CarrierCircuits {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-function warehouse(deps: O2DDeps, id: unknown): WarehouseBinding {
-  const w = deps.warehouses.find((x) => x.id === id);
+function bindings(deps: O2DDeps, ctx: StepContext): TenantBindings {
+  const t = deps.tenant(ctx.tenantId);
+  if (!t) throw new PermanentError({ code: 'workflow.not_configured', message: `flows.orderToDelivery is not configured for tenant ${ctx.tenantId}` });
+  return t;
+}
+
+function warehouse(t: TenantBindings, id: unknown): WarehouseBinding {
+  const w = t.warehouses.find((x) => x.id === id);
   if (!w) throw new PermanentError({ code: 'workflow.unknown_warehouse', message: `no warehouse ${String(id)} is configured` });
   return w;
 }
@@ -151,35 +163,32 @@ async function wmsRefOf(pool: pg.Pool, ctx: StepContext, input: Record<string, u
 // ------------------------------------------------------------------ the steps
 
 export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefinition> {
-  const circuits = new CarrierCircuits(deps.clock, deps.circuitThreshold ?? 3, deps.circuitCoolDownMs ?? 60_000);
   const now = () => deps.clock.now().toISOString();
 
   const route: StepDefinition = {
     name: 'route',
-    async run(input): Promise<StepResult> {
+    async run(input, ctx): Promise<StepResult> {
+      const t = bindings(deps, ctx);
       const req = input.request as { fulfilmentRequestId: string; orderId: string; shipTo: PartyAddress; lines: { lineId: string; sku: string; quantity: number }[] };
       const skus = [...new Set(req.lines.map((l) => l.sku))];
       const country = req.shipTo?.address?.countryCode;
       const stock: Record<string, Record<string, number>> = {};
-      for (const w of deps.warehouses) stock[w.id] = await w.wms.inventory(skus);
-      const r = routeOrder(req.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })), country, deps.warehouses, stock);
+      for (const w of t.warehouses) stock[w.id] = await w.wms.inventory(skus);
+      const r = routeOrder(req.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })), country, t.warehouses, stock);
       const parts = r.parts.map((p, i) => ({
         fulfilmentRequestId: i === 0 ? req.fulfilmentRequestId : `${req.fulfilmentRequestId}-${i + 1}`,
         warehouseId: p.warehouseId,
         lines: p.lines.map((l) => ({ orderLineId: l.lineId, quantity: l.quantity })),
       }));
-      return {
-        output: { reason: r.reason, stock, shortfall: r.shortfall },
-        emit: [{ type: 'order.split.v1', dedupe: 'route', data: { orderId: req.orderId, splitAt: now(), reason: r.reason.slice(0, 1000), parts } }],
-      };
+      return { output: { parts, reason: r.reason, stock, shortfall: r.shortfall } };
     },
   };
 
   const release: StepDefinition = {
     name: 'wms.release',
     compensation: 'wms.cancel',
-    async run(input) {
-      const w = warehouse(deps, input.warehouseId);
+    async run(input, ctx) {
+      const w = warehouse(bindings(deps, ctx), input.warehouseId);
       const r = await w.wms.release(input.release as never);
       return { output: { wmsOrderId: r.wmsOrderId } };
     },
@@ -190,7 +199,9 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     compensation: 'carrier.void',
     failureClass: 'partner_rejected',
     async run(input, ctx) {
-      const w = warehouse(deps, input.warehouseId);
+      const t = bindings(deps, ctx);
+      const circuits = t.circuits;
+      const w = warehouse(t, input.warehouseId);
       const shipTo = input.shipTo as PartyAddress;
       const packages = input.packages as { packageId: string; weight: { value: number; unit: string }; dimensions?: { length: number; width: number; height: number; unit: string } }[];
       if (!packages?.length) throw new PermanentError({ code: 'workflow.no_packages', message: 'the packed shipment has no packages' });
@@ -202,7 +213,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       };
       const quotes: RateQuote[] = [];
       const attempts: { carrier: string; error: string }[] = [];
-      for (const c of deps.carriers) {
+      for (const c of t.carriers) {
         if (!c.rate || !c.book || circuits.isOpen(c.id)) continue;
         try {
           quotes.push(...(await c.rate(request)));
@@ -212,7 +223,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
           attempts.push({ carrier: c.id, error: e instanceof Error ? e.message : String(e) });
         }
       }
-      const rules = { ...deps.shoppingRules({ orderId: String(input.orderId) }), unavailable: circuits.open(), ...(str(input.deliverBy) ? { deliverBy: String(input.deliverBy).slice(0, 10) } : {}) };
+      const rules = { ...t.shoppingRules({ orderId: String(input.orderId) }), unavailable: circuits.open(), ...(str(input.deliverBy) ? { deliverBy: String(input.deliverBy).slice(0, 10) } : {}) };
       const parcels = packages.map((p) => ({
         weightKg: toKg(p.weight),
         ...(p.dimensions ? { lengthCm: toCm(p.dimensions.length, p.dimensions.unit), widthCm: toCm(p.dimensions.width, p.dimensions.unit), heightCm: toCm(p.dimensions.height, p.dimensions.unit) } : {}),
@@ -227,9 +238,9 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       let chosen: RateQuote | undefined;
       const switches: { from: string; reason: string }[] = [];
       for (const q of choice.ranked) {
-        const port = deps.carriers.find((c) => c.id === q.carrier)!;
+        const port = t.carriers.find((c) => c.id === q.carrier)!;
         try {
-          booking = await port.book!({ quote: q, request, labelFormat: deps.labelFormat, idempotencyKey: `${ctx.tenantId}:${ctx.stepKey}:${carrierName(q)}:${q.service}` });
+          booking = await port.book!({ quote: q, request, labelFormat: t.labelFormat, idempotencyKey: `${ctx.tenantId}:${ctx.stepKey}:${carrierName(q)}:${q.service}` });
           circuits.succeeded(port.id);
           chosen = q;
           break;
@@ -278,7 +289,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
   const labels: StepDefinition = {
     name: 'wms.labels',
     async run(input, ctx) {
-      const w = warehouse(deps, input.warehouseId);
+      const w = warehouse(bindings(deps, ctx), input.warehouseId);
       const b = await bookingOf(deps.pool, ctx, String(input.shipmentId));
       if (!b) throw new PermanentError({ code: 'workflow.no_booking', message: `no booking recorded for ${String(input.shipmentId)}` });
       const pieces = [];
@@ -383,7 +394,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     name: 'wms.cancel',
     failureClass: 'partner_rejected',
     async run(input, ctx) {
-      const w = warehouse(deps, input.warehouseId);
+      const w = warehouse(bindings(deps, ctx), input.warehouseId);
       const r = await w.wms.cancel(await wmsRefOf(deps.pool, ctx, input), 'order cancelled');
       if (!r.ok) throw new BusinessError({ code: 'wms.cancel_refused', message: `${w.id} could not cancel ${String(input.fulfilmentRequestId)}: ${r.reason ?? 'no reason given'}` });
       return { emit: [{ type: 'shipment.cancelled.v1', dedupe: 'wms', data: { shipmentId: input.shipmentId, orderId: input.orderId, cancelledAt: now(), reason: 'order cancelled' } }] };
@@ -394,7 +405,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     name: 'wms.ship_to',
     failureClass: 'address_issue',
     async run(input, ctx) {
-      const w = warehouse(deps, input.warehouseId);
+      const w = warehouse(bindings(deps, ctx), input.warehouseId);
       const r = await w.wms.updateShipTo(await wmsRefOf(deps.pool, ctx, input), input.shipTo as PartyAddress);
       if (!r.ok) throw new BusinessError({ code: 'wms.ship_to_refused', message: `${w.id} could not change the address of ${String(input.fulfilmentRequestId)}: ${r.reason ?? 'no reason given'}` });
       return { output: { updated: true } };
@@ -407,7 +418,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     async run(input, ctx) {
       const b = await bookingOf(deps.pool, ctx, String(input.shipmentId));
       if (!b) return { output: { voided: false, reason: 'nothing was booked' } };
-      const port = deps.carriers.find((c) => c.id === b.carrierId);
+      const port = bindings(deps, ctx).carriers.find((c) => c.id === b.carrierId);
       if (!port?.cancel) throw new PermanentError({ code: 'carrier.cannot_void', message: `${b.carrierId} cannot void labels` });
       const r = await port.cancel(b.bookingRef);
       return {

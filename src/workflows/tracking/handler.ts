@@ -24,10 +24,10 @@ import { ingest } from '../../pipeline/inbox.ts';
 import type { Handler, IncomingEvent, StoredEvent } from '../../pipeline/types.ts';
 
 export interface TrackingOptions {
-  /** carrier code (as in shipment.booked.v1 `carrier.carrierCode`) → the adapter that tracks it, for bookings made outside the hub */
-  carrierAdapters?: Readonly<Record<string, string>>;
-  /** adapters the hub has (a number whose adapter is missing is not polled) */
-  adapters: readonly string[];
+  /** per tenant: carrier code (as in shipment.booked.v1 `carrier.carrierCode`) → the adapter that tracks it, for bookings made outside the hub */
+  carrierAdapters?: (tenantId: string) => Readonly<Record<string, string>> | undefined;
+  /** per tenant: the tracking adapters it has (a number whose adapter is missing is not polled) */
+  adapters: (tenantId: string) => readonly string[];
   /** first poll after booking, ms (default 60 s) */
   firstPollMs?: number;
 }
@@ -43,13 +43,14 @@ interface Row {
 
 const digest = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 16);
 
-function adapterOf(data: Record<string, unknown>, o: TrackingOptions): string | undefined {
+function adapterOf(tenantId: string, data: Record<string, unknown>, o: TrackingOptions): string | undefined {
+  const adapters = o.adapters(tenantId);
   const refs = Array.isArray(data.refs) ? (data.refs as { system: string; id: string }[]) : [];
   const booked = refs.find((r) => r.system.startsWith('carrier:'))?.system.slice('carrier:'.length);
-  if (booked && o.adapters.includes(booked)) return booked;
+  if (booked && adapters.includes(booked)) return booked;
   const code = (data.carrier as { carrierCode?: string } | undefined)?.carrierCode?.toLowerCase();
-  const mapped = code ? o.carrierAdapters?.[code] ?? (o.adapters.includes(code) ? code : undefined) : undefined;
-  return mapped && o.adapters.includes(mapped) ? mapped : undefined;
+  const mapped = code ? o.carrierAdapters?.(tenantId)?.[code] ?? (adapters.includes(code) ? code : undefined) : undefined;
+  return mapped && adapters.includes(mapped) ? mapped : undefined;
 }
 
 function trackingEvents(tenantId: string, row: { shipment_id: string; order_id: string | null }, state: TrackingState, scans: readonly FoldedScan[], originals: Map<string, CarrierScan>, wasDelivered: boolean): IncomingEvent[] {
@@ -107,7 +108,7 @@ export function trackingHandler(o: TrackingOptions): Handler {
       const data = (ev.data ?? {}) as Record<string, unknown>;
       const now = ctx.clock.now();
       if (ev.type === 'shipment.booked.v1') {
-        const carrier = adapterOf(data, o);
+        const carrier = adapterOf(ev.tenantId, data, o);
         if (!carrier) {
           ctx.log.info({ shipmentId: data.shipmentId, carrier: data.carrier }, 'no tracking adapter for this carrier: not tracked');
           return;

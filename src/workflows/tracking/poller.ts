@@ -23,6 +23,8 @@ import type { IncomingEvent } from '../../pipeline/types.ts';
 
 export interface TrackingPollerOptions {
   pool: pg.Pool;
+  /** the tenant whose numbers this poller asks its carriers about */
+  tenantId: string;
   carriers: readonly CarrierPort[];
   clock: Clock;
   log: Logger;
@@ -91,10 +93,10 @@ export class TrackingPoller {
     const claimed = await this.#o.pool.query<{ tenant_id: string; tracking_number: string; status: string; poll_failures: number }>(
       `update hub_tracking t set next_poll_at = $3 from (
          select tenant_id, carrier, tracking_number from hub_tracking
-         where carrier = $1 and not closed and next_poll_at <= $2 order by next_poll_at limit $4 for update skip locked) due
+         where tenant_id = $5 and carrier = $1 and not closed and next_poll_at <= $2 order by next_poll_at limit $4 for update skip locked) due
        where t.tenant_id = due.tenant_id and t.carrier = due.carrier and t.tracking_number = due.tracking_number
        returning t.tenant_id, t.tracking_number, t.status, t.poll_failures`,
-      [port.id, now, new Date(now.getTime() + this.#o.claimMs), this.#o.batch],
+      [port.id, now, new Date(now.getTime() + this.#o.claimMs), this.#o.batch, this.#o.tenantId],
     );
     if (!claimed.rowCount) return { carrier: port.id, numbers: 0, events: 0 };
     const numbers = [...new Set(claimed.rows.map((r) => r.tracking_number))];
