@@ -10,8 +10,9 @@
  *   duplicated event therefore cannot apply twice, and a crash leaves nothing half-done.
  * - A step is a row of hub_workflow_steps, named (`wms.release`) and keyed (`wms.release:shp-1`);
  *   the key is unique per instance, so asking twice schedules once, and it is the idempotency
- *   key the step sends to the partner. The `StepRunner` claims due steps with a lease (SKIP
- *   LOCKED), runs them outside any transaction, and records the outcome with the events the
+ *   key the step sends to the partner. The `StepRunner` claims due steps with a lease, one
+ *   step per instance at a time (the instance's step lease on its hub_workflows row: two parts
+ *   of an order never write to the same Odoo delivery at once), runs them outside any transaction, and records the outcome with the events the
  *   step produced, which reach the workflow like any other event. Transient failures are
  *   retried with exponential backoff and jitter up to the step's attempts; then, or on a
  *   permanent or business failure, the step fails and an exception record says what went
@@ -339,19 +340,51 @@ export class StepRunner extends EventEmitter {
     await this.#busy;
   }
 
-  /** Claims the due steps (up to the concurrency), runs them, returns what happened. */
+  /**
+   * Claims due steps (up to the concurrency, one per workflow instance: a runner first takes
+   * the instance's step lease), runs them, returns what happened.
+   */
   async runDue(): Promise<StepRun[]> {
     const now = this.#o.clock.now();
-    const claimed = await this.#o.pool.query<ClaimedStep>(
-      `update hub_workflow_steps s set status = 'running', attempts = s.attempts + 1, lease_until = $2, updated_at = $1
-       where s.id in (
-         select id from hub_workflow_steps
-         where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until < $1)
-         order by run_at, id limit $3 for update skip locked)
-       returning s.id, s.tenant_id, s.workflow, s.instance, s.step, s.step_key, s.input, s.attempts`,
-      [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.concurrency],
+    const lease = new Date(now.getTime() + this.#o.leaseMs);
+    const due = await this.#o.pool.query<{ id: string; tenant_id: string; workflow: string; instance: string }>(
+      `select id, tenant_id, workflow, instance from hub_workflow_steps
+       where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until < $1)
+       order by run_at, id limit $2`,
+      [now, this.#o.concurrency * 4],
     );
-    return Promise.all(claimed.rows.map((s) => this.#run(s)));
+    const claimed: ClaimedStep[] = [];
+    const instances = new Set<string>();
+    for (const c of due.rows) {
+      if (claimed.length >= this.#o.concurrency) break;
+      const inst = `${c.tenant_id}\u0000${c.workflow}\u0000${c.instance}`;
+      if (instances.has(inst)) continue;
+      const r = await this.#o.pool.query<ClaimedStep>(
+        `with lease as (
+           update hub_workflows set step_lease_until = $3, step_lease_id = $1
+           where tenant_id = $4 and workflow = $5 and instance = $6 and (step_lease_until is null or step_lease_until < $2 or step_lease_id = $1)
+           returning 1)
+         update hub_workflow_steps s set status = 'running', attempts = s.attempts + 1, lease_until = $3, updated_at = $2
+         where s.id = $1 and ((s.status = 'pending' and s.run_at <= $2) or (s.status = 'running' and s.lease_until < $2)) and exists (select 1 from lease)
+         returning s.id, s.tenant_id, s.workflow, s.instance, s.step, s.step_key, s.input, s.attempts`,
+        [c.id, now, lease, c.tenant_id, c.workflow, c.instance],
+      );
+      if (r.rowCount) {
+        claimed.push(r.rows[0]!);
+        instances.add(inst);
+      } else {
+        await this.#release(c);
+      }
+    }
+    return Promise.all(claimed.map((s) => this.#run(s).finally(() => this.#release(s))));
+  }
+
+  /** Gives the instance's step lease back (when this step holds it). */
+  async #release(s: { id: string; tenant_id: string; workflow: string; instance: string }): Promise<void> {
+    await this.#o.pool.query(
+      `update hub_workflows set step_lease_until = null, step_lease_id = null where tenant_id = $1 and workflow = $2 and instance = $3 and step_lease_id = $4`,
+      [s.tenant_id, s.workflow, s.instance, s.id],
+    );
   }
 
   async #run(s: ClaimedStep): Promise<StepRun> {

@@ -26,10 +26,12 @@ async function until(what: string, done: () => Promise<boolean>, o: { wms?: numb
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   while (!(await done())) {
     if (Date.now() > deadline) {
-      const steps = await q(`select step_key, status, attempts, error from hub_workflow_steps order by id`);
+      const steps = await q(`select instance, step_key, status, attempts, error from hub_workflow_steps where status <> 'done' order by id`);
+      const wfs = await q(`select instance, status, state->'parts' as parts from hub_workflows where status <> 'completed'`);
+      const ex = await q(`select key, code, message from hub_exceptions order by id desc limit 5`);
       const events = await q(`select type, count(*)::int n from hub_events group by 1 order by 1`);
       const dead = await q(`select error_code, error_message from hub_dead_letters`).catch(() => []);
-      throw new Error(`timed out waiting for ${what}\nsteps: ${JSON.stringify(steps)}\nevents: ${JSON.stringify(events)}\ndead letters: ${JSON.stringify(dead)}`);
+      throw new Error(`timed out waiting for ${what}\nsteps not done: ${JSON.stringify(steps)}\nworkflows: ${JSON.stringify(wfs)}\nexceptions: ${JSON.stringify(ex)}\nevents: ${JSON.stringify(events)}\ndead letters: ${JSON.stringify(dead)}`);
     }
     if (o.wms) await Promise.all([l.east.advance(o.wms), l.west.advance(o.wms)]);
     if (o.carrier) l.easypost.advance(o.carrier);
@@ -45,6 +47,14 @@ function saleOrder(lines: [product: number, qty: number][], ref: string): { so: 
 }
 const orderIdOf = (name: string) => `ord-${name}`;
 const read = (model: string, id: number, fields: string[]) => (l.odoo.db.call(2, model, 'read', [[id], fields], {}) as Record<string, unknown>[])[0]!;
+
+interface Wf {
+  status: string;
+  state: { phase: string; parts: { shipmentId: string; fulfilmentRequestId: string; status: string; trackingNumber?: string; warehouseId: string }[] };
+}
+const workflow = async (orderId: string) => (await q<Wf>(`select status, state from hub_workflows where instance = $1`, [orderId]))[0];
+const stepDone = async (orderId: string, step: string) => (await q(`select 1 from hub_workflow_steps where instance = $1 and step = $2 and status = 'done'`, [orderId, step])).length;
+const exceptions = (orderId: string) => q<{ code: string; status: string; details: { class: string } }>(`select code, status, details from hub_exceptions where key = $1 order by id`, [orderId]);
 
 describe('order to delivery to invoice', () => {
   it('happy path: a confirmed sale order is routed, picked, packed, booked, shipped, tracked, delivered and invoiced once', async () => {
@@ -76,4 +86,121 @@ describe('order to delivery to invoice', () => {
     }
     assert.deepEqual(await q(`select seq from hub_dead_letters`).catch(() => []), [], 'no dead letter');
   });
+
+  it('split: a desk from the east and a desk combination from the west ship apart; Odoo delivers by backorder; each delivery is invoiced', async () => {
+    const { so, name } = saleOrder([[13, 1], [27, 1]], 'E2E-SPLIT');
+    const orderId = orderIdOf(name);
+    await until('both parts shipped', async () => (await workflow(orderId))?.state.parts.filter((p) => p.status === 'shipped' || p.status === 'delivered').length === 2, { wms: 2 });
+    assert.deepEqual((await workflow(orderId))!.state.parts.map((p) => p.warehouseId).sort(), ['loc-east', 'loc-west']);
+    const split = await q<{ data: { parts: unknown[] } }>(`select data from hub_events where type = 'order.split.v1' and data->>'orderId' = $1`, [orderId]);
+    assert.equal(split.length, 1);
+    assert.equal(split[0]!.data.parts.length, 2);
+    await until('both delivered and invoiced', async () => (await workflow(orderId))?.status === 'completed', { carrier: 6 * 3600 });
+    const order = read('sale.order', so, ['delivery_status', 'invoice_status', 'invoice_ids', 'picking_ids']);
+    assert.deepEqual([order.delivery_status, order.invoice_status], ['full', 'invoiced']);
+    assert.equal((order.picking_ids as number[]).length, 2, 'the delivery and the backorder the first part left');
+    const invoiced = (order.invoice_ids as number[]).map((id) => read('account.move', id, ['state', 'invoice_line_ids']));
+    assert.ok(invoiced.every((i) => i.state === 'posted'));
+    const lines = invoiced.flatMap((i) => i.invoice_line_ids as number[]).map((id) => read('account.move.line', id, ['product_id', 'quantity'])).filter((x) => x.product_id);
+    assert.deepEqual(lines.map((x) => [(x.product_id as [number, string])[0], Number(x.quantity)]).sort(), [[13, 1], [27, 1]], 'each unit invoiced once');
+  });
+
+  it('short pick: the warehouse picks 2 of 3; Odoo delivers 2 and backorders 1; a stock shortage is raised for the warehouse; 2 are invoiced', async () => {
+    const { so, name } = saleOrder([[20, 3]], 'E2E-SHORT');
+    const orderId = orderIdOf(name);
+    l.east.scriptShort(orderId, { 'E-COM10': { shortQty: 1, reason: 'damaged' } });
+    await until('delivered and invoiced', async () => (await workflow(orderId))?.status === 'completed', { wms: 2, carrier: 6 * 3600 });
+    const order = read('sale.order', so, ['delivery_status', 'invoice_ids', 'picking_ids', 'order_line']);
+    assert.equal(order.delivery_status, 'partial', 'one unit is still to deliver');
+    const [line] = order.order_line as number[];
+    const sol = read('sale.order.line', line!, ['qty_delivered', 'qty_invoiced']);
+    assert.deepEqual([Number(sol.qty_delivered), Number(sol.qty_invoiced)], [2, 2]);
+    const back = (order.picking_ids as number[]).map((id) => read('stock.picking', id, ['state', 'backorder_id'])).filter((p) => p.backorder_id);
+    assert.equal(back.length, 1, 'a backorder for the unit not picked');
+    const ex = await exceptions(orderId);
+    assert.ok(ex.some((x) => x.code.startsWith('short_pick:') && x.details.class === 'stock_shortage' && x.status === 'open'));
+    assert.equal((await q(`select 1 from hub_events where type = 'order.backordered.v1' and data->>'orderId' = $1`, [orderId])).length, 1);
+  });
+
+  it('carrier outage: the cheapest carrier quotes but cannot sell labels; the booking falls back to the next quote and records the switch', async () => {
+    l.easypost.setFaults({ failPurchases: 'USPS' } as never);
+    try {
+      const { name } = saleOrder([[20, 1]], 'E2E-FALLBACK');
+      const orderId = orderIdOf(name);
+      await until('booked', async () => (await stepDone(orderId, 'carrier.book')) === 1, { wms: 2 });
+      const [book] = await q<{ output: { booking: { carrierAccount?: string }; quoteOfRecord: { carrierAccount?: string }; fallbacks: { from: string; reason: string }[] } }>(
+        `select output from hub_workflow_steps where instance = $1 and step = 'carrier.book'`, [orderId]);
+      assert.ok(book!.output.fallbacks.length >= 1, 'the failed purchase is recorded');
+      assert.match(book!.output.fallbacks[0]!.from, /^USPS /);
+      assert.match(book!.output.fallbacks[0]!.reason, /label service is temporarily unavailable/);
+      assert.notEqual(book!.output.booking.carrierAccount, 'USPS');
+      assert.equal(book!.output.quoteOfRecord.carrierAccount, book!.output.booking.carrierAccount, 'the quote of record is the one booked');
+      await until('completed', async () => (await workflow(orderId))?.status === 'completed', { wms: 2, carrier: 6 * 3600 });
+    } finally {
+      l.easypost.setFaults({ failPurchases: null } as never);
+    }
+  });
+
+  it('a failed delivery attempt raises a delivery exception; the delivery the next day resolves it', async () => {
+    const { name } = saleOrder([[20, 1]], 'E2E-ATTEMPT');
+    const orderId = orderIdOf(name);
+    await until('booked', async () => Boolean((await workflow(orderId))?.state.parts[0]?.trackingNumber), { wms: 2 });
+    const tracking = (await workflow(orderId))!.state.parts[0]!.trackingNumber!;
+    l.easypost.script(tracking, [
+      { status: 'in_transit', status_detail: 'arrived_at_facility', afterSeconds: 3600 },
+      { status: 'out_for_delivery', status_detail: 'out_for_delivery', afterSeconds: 7200 },
+      { status: 'failure', status_detail: 'receiver_unavailable', message: 'Receiver not available', afterSeconds: 10800 },
+      { status: 'out_for_delivery', status_detail: 'out_for_delivery', afterSeconds: 90000 },
+      { status: 'delivered', status_detail: 'arrived_at_destination', afterSeconds: 93600 },
+    ]);
+    await until('the failed attempt is an open exception', async () => (await exceptions(orderId)).some((x) => x.details.class === 'delivery_failed' && x.status === 'open'), { wms: 2, carrier: 1800 });
+    await until('completed', async () => (await workflow(orderId))?.status === 'completed', { wms: 2, carrier: 3 * 3600 });
+    const ex = (await exceptions(orderId)).filter((x) => x.details.class === 'delivery_failed');
+    assert.deepEqual(ex.map((x) => x.status), ['resolved'], 'one exception, resolved by the recovery');
+  });
+
+  it('cancelled after release: the warehouse order is cancelled, nothing ships, the workflow ends cancelled', async () => {
+    const { so, name } = saleOrder([[20, 1]], 'E2E-CANCEL');
+    const orderId = orderIdOf(name);
+    await until('released', async () => (await stepDone(orderId, 'wms.release')) === 1);
+    l.odoo.db.call(2, 'sale.order', 'action_cancel', [[so]], {});
+    await until('the WMS release is cancelled', async () => (await stepDone(orderId, 'wms.cancel')) === 1);
+    await until('the workflow is cancelled', async () => (await workflow(orderId))?.status === 'cancelled');
+    const [release] = await q<{ output: { wmsOrderId: string } }>(`select output from hub_workflow_steps where instance = $1 and step = 'wms.release'`, [orderId]);
+    assert.equal(l.east.order(release!.output.wmsOrderId)!.status, 'cancelled');
+    await l.east.advance(120);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await stepDone(orderId, 'carrier.book')), 0, 'nothing was booked');
+  });
+
+  it('an address corrected in Odoo after release reaches the warehouse before it ships', async () => {
+    const { so, name } = saleOrder([[20, 1]], 'E2E-ADDRESS');
+    const orderId = orderIdOf(name);
+    await until('released', async () => (await stepDone(orderId, 'wms.release')) === 1);
+    const moved = l.odoo.db.call(2, 'res.partner', 'create', [{ name: 'Deco Addict, new warehouse', parent_id: 10, type: 'delivery', street: '900 Harbor Way', city: 'Richmond', zip: '94804', country_code: 'US' }], {}) as number;
+    l.odoo.db.call(2, 'sale.order', 'write', [[so], { partner_shipping_id: moved }], {});
+    await until('the WMS has the new address', async () => (await stepDone(orderId, 'wms.ship_to')) === 1);
+    const [release] = await q<{ output: { wmsOrderId: string } }>(`select output from hub_workflow_steps where instance = $1 and step = 'wms.release'`, [orderId]);
+    assert.equal(l.east.order(release!.output.wmsOrderId)!.ship_to.address1, '900 Harbor Way');
+  });
+
+  it('proof of delivery invoices once, even when the delivery is reported three times', async () => {
+    const { so, name } = saleOrder([[20, 1]], 'E2E-POD3');
+    const orderId = orderIdOf(name);
+    await until('completed', async () => (await workflow(orderId))?.status === 'completed', { wms: 2, carrier: 6 * 3600 });
+    const [delivered] = await q<{ data: Record<string, unknown>; key: string }>(`select data, key from hub_events where type = 'shipment.delivered.v1' and data->>'orderId' = $1`, [orderId]);
+    for (const n of [1, 2, 3]) {
+      const r = await l.hub.server.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/cloudevents+json' },
+        payload: { specversion: '1.0', id: `carrier-resend-${n}`, source: 'urn:test:carrier', type: 'shipment.delivered.v1', data: delivered!.data } });
+      assert.equal(r.statusCode, 202, r.body);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((read('sale.order', so, ['invoice_ids']).invoice_ids as number[]).length, 1, 'still one invoice');
+    assert.equal((await q(`select 1 from hub_workflow_steps where instance = $1 and step = 'odoo.invoice'`, [orderId])).length, 1);
+  });
 });
+
+async function token(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  return readFileSync(`${l.hub.config.dataDir}/bootstrap-admin.token`, 'utf8').trim();
+}

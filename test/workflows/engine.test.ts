@@ -163,4 +163,31 @@ describe('workflow engine', () => {
     assert.equal(resolvedEv.rows[0]!.data.outcome, 'auto_resolved');
     assert.deepEqual(script.calls.filter((c) => c.startsWith('release:o-4')), ['release:o-4#1', 'release:o-4#2']);
   });
+
+  it('runs one step of an instance at a time: a second due step waits for the first to end', async () => {
+    await ingest(pool, [created('o-5')]);
+    await worker.drain();
+    await pool.query(
+      `insert into hub_workflow_steps (tenant_id, workflow, instance, step, step_key, input, run_at) values ('default', 'toy', 'o-5', 'release', 'release:o-5:second', '{"orderId":"o-5"}', $1)`,
+      [clock.now()],
+    );
+    let inFlight = 0;
+    let most = 0;
+    const slow = toy.steps.release!.run;
+    toy.steps.release!.run = async (input, ctx) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 50));
+      inFlight--;
+      return slow(input, ctx);
+    };
+    try {
+      const first = await runner.runDue();
+      assert.equal(first.length, 1, 'one of the two claimed');
+      const second = await runner.runDue();
+      assert.equal(second.length, 1, 'the other once the first ended');
+      assert.equal(most, 1);
+    } finally {
+      toy.steps.release!.run = slow;
+    }
+  });
 });

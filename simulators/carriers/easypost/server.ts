@@ -17,7 +17,8 @@
  *
  * Simulator administration (not EasyPost's), JSON bodies:
  *   POST /__sim/faults    { rateLimit: { count, retryAfterSeconds? }, down: { forMs }, status5xx: { count, status? },
- *                           latencyMs, failCarrier: "UPS" | null, webhookChaos: boolean, dropAfterCommit: { count, path? } }
+ *                           latencyMs, failCarrier: "UPS" | null, failPurchases: "UPS" | null (quotes, then the buy fails),
+ *                           webhookChaos: boolean, dropAfterCommit: { count, path? } }
  *   POST /__sim/advance   { seconds }   moves the simulator clock (trackers progress, webhooks fire)
  *   POST /__sim/script    { tracking_code, plan: [{ afterSeconds?, status, status_detail, message?, city?, state?, zip?, country? }] }
  *   POST /__sim/webhooks  { url, secret }   every tracker change is POSTed there as an Event
@@ -71,6 +72,8 @@ export interface FaultSpec {
   latencyMs?: number;
   /** this carrier's rates fail (Shipment.messages rate_error) and its purchases fail (SHIPMENT.POSTAGE.FAILURE); null clears */
   failCarrier?: string | null;
+  /** this carrier still quotes, but buying its labels fails (SHIPMENT.POSTAGE.FAILURE): its label service is down; null clears */
+  failPurchases?: string | null;
   /** webhooks of one clock step are sent twice each and in reverse order */
   webhookChaos?: boolean;
   /** the next `count` API calls (whose path contains `path`, when given) are executed, then the connection is destroyed before the answer */
@@ -202,6 +205,7 @@ export class EasyPostSimulator {
     status5xx: undefined as { count: number; status: 500 | 502 | 503 } | undefined,
     latencyMs: 0,
     failCarrier: null as string | null,
+    failPurchases: null as string | null,
     webhookChaos: false,
     dropAfterCommit: undefined as { count: number; path?: string } | undefined,
   };
@@ -247,6 +251,7 @@ export class EasyPostSimulator {
     if (spec.status5xx) f.status5xx = { count: spec.status5xx.count, status: spec.status5xx.status ?? 500 };
     if (spec.latencyMs !== undefined) f.latencyMs = Math.max(0, spec.latencyMs);
     if (spec.failCarrier !== undefined) f.failCarrier = spec.failCarrier;
+    if (spec.failPurchases !== undefined) f.failPurchases = spec.failPurchases;
     if (spec.webhookChaos !== undefined) f.webhookChaos = spec.webhookChaos;
     if (spec.dropAfterCommit) f.dropAfterCommit = { ...spec.dropAfterCommit };
     if (spec.down) void this.goDown(spec.down.forMs);
@@ -256,6 +261,7 @@ export class EasyPostSimulator {
     this.#faults.rateLimit = this.#faults.status5xx = this.#faults.dropAfterCommit = undefined;
     this.#faults.latencyMs = 0;
     this.#faults.failCarrier = null;
+    this.#faults.failPurchases = null;
     this.#faults.webhookChaos = false;
   }
 
@@ -439,7 +445,7 @@ export class EasyPostSimulator {
 
   #describeFaults(): Json {
     const f = this.#faults;
-    return { rateLimit: f.rateLimit ?? null, status5xx: f.status5xx ?? null, latencyMs: f.latencyMs, failCarrier: f.failCarrier, webhookChaos: f.webhookChaos, dropAfterCommit: f.dropAfterCommit ?? null };
+    return { rateLimit: f.rateLimit ?? null, status5xx: f.status5xx ?? null, latencyMs: f.latencyMs, failCarrier: f.failCarrier, failPurchases: f.failPurchases, webhookChaos: f.webhookChaos, dropAfterCommit: f.dropAfterCommit ?? null };
   }
 
   async #api(method: string, u: URL, raw: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -698,7 +704,8 @@ export class EasyPostSimulator {
   }
 
   #failIfCarrierDown(carrier: string): void {
-    if (this.#faults.failCarrier && this.#faults.failCarrier.toLowerCase() === carrier.toLowerCase()) {
+    const down = [this.#faults.failCarrier, this.#faults.failPurchases].filter((x): x is string => !!x).map((x) => x.toLowerCase());
+    if (down.includes(carrier.toLowerCase())) {
       throw new ApiError(422, 'SHIPMENT.POSTAGE.FAILURE', `${carrier}: The carrier's label service is temporarily unavailable. Please try again later.`);
     }
   }

@@ -109,9 +109,13 @@ export function where(e: CompiledExpression): string {
 
 const clean = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
-/** The variables every expression of the profile sees: its constants, $system and $profile. */
+/**
+ * The variables every expression of the profile sees: its constants, $system and $profile.
+ * An override of `system` names this connection's ids apart from another WMS running the same
+ * profile (two warehouses whose WMSs both number orders from 1).
+ */
 export function bindingsOf(profile: Profile, overrides: Record<string, string | number | boolean> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...profile.constants, ...overrides, system: profile.system, profile: profile.id, ...extra };
+  return { ...profile.constants, ...overrides, system: typeof overrides.system === 'string' ? overrides.system : profile.system, profile: profile.id, ...extra };
 }
 
 /** Evaluates a compiled expression; a JSONata error becomes wms.mapping_failed naming the place. */

@@ -44,6 +44,11 @@ export interface FlowRuntimeDeps {
 
 const TRACKERS = ['ups', 'fedex', 'dhl', 'easypost'] as const;
 
+/** A warehouse's profile constants: its location id, and its own id system (`wms:<warehouse>`) so two WMSs' ids never meet. */
+function wmsConstants(w: OrderToDeliveryConfig['warehouses'][number]): Record<string, string | number | boolean> {
+  return { system: `wms:${w.id.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}`, ...w.wms.constants, warehouseId: w.id };
+}
+
 export class OrderToDeliveryRuntime {
   readonly #d: FlowRuntimeDeps;
   readonly #bindings = new Map<string, TenantBindings>();
@@ -75,7 +80,7 @@ export class OrderToDeliveryRuntime {
       },
     }) as WorkflowDefinition<unknown>;
     // the WMS webhook mappers exist before the HTTP server checks the partners that name them
-    for (const c of Object.values(flows)) for (const w of c.warehouses) this.#registerWmsMapper(w.id, w.wms.profile, { ...w.wms.constants, warehouseId: w.id });
+    for (const c of Object.values(flows)) for (const w of c.warehouses) this.#registerWmsMapper(w.id, w.wms.profile, wmsConstants(w));
     this.runner = new StepRunner({ pool: d.pool, workflows: [this.definition], clock: d.clock, log: d.log.child({ component: 'steps' }), concurrency: d.config.flows.stepConcurrency });
   }
 
@@ -119,7 +124,7 @@ export class OrderToDeliveryRuntime {
       const warehouses: WarehouseBinding[] = [];
       for (const w of c.warehouses) {
         const apiKey = await this.#secret(tenantId, w.wms.secretName, `the API key of the WMS of ${w.id}`);
-        const constants = { ...w.wms.constants, warehouseId: w.id };
+        const constants = wmsConstants(w);
         const connector = WmsConnector.fromConfig({ baseUrl: w.wms.baseUrl, profile: w.wms.profile, apiKey, timeoutMs: w.wms.timeoutMs, constants });
         warehouses.push({ id: w.id, priority: w.priority, countries: w.countries, address: w.address as WarehouseBinding['address'], wms: wmsPort(w.id, connector, this.#d.clock) });
       }
