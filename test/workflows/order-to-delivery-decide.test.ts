@@ -151,4 +151,15 @@ describe('order to delivery, decisions', () => {
     assert.equal(echo.steps, undefined);
     assert.equal(echo.state, state);
   });
+
+  it('late WMS webhooks do not move a part back: picks after the pack leave it packed and booked', () => {
+    const { state } = run([
+      released, split([{ fr: 'ful-61', wh: 'loc-east', lines: [['101', 2], ['102', 1]] }]),
+      ev('shipment.packed.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', packedAt: now.toISOString(), packages: [{ packageId: 'P1', weight: { value: 3, unit: 'kg' } }] }),
+      ev('fulfilment.acknowledged.v1', { fulfilmentRequestId: 'ful-61', warehouseId: 'loc-east', status: 'accepted', acknowledgedAt: now.toISOString() }),
+      ev('order.picked.v1', { fulfilmentRequestId: 'ful-61', pickedAt: now.toISOString(), lines: [{ orderLineId: '101', sku: 'FURN_0097', quantity: 2, uom: 'EA' }, { orderLineId: '102', sku: 'E-COM10', quantity: 1, uom: 'EA' }] }),
+    ]);
+    assert.equal(state.parts[0]!.status, 'packed');
+    assert.deepEqual(state.parts[0]!.lines.map((l) => l.picked), [2, 1], 'the picked quantities still count');
+  });
 });

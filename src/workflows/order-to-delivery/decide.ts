@@ -111,6 +111,9 @@ function withPart(s: O2DState, part: Part, change: Partial<Part>): O2DState {
 }
 
 const SHIPPED: ReadonlySet<PartStatus> = new Set(['shipped', 'delivered']);
+const PART_RANK: Record<PartStatus, number> = { releasing: 0, acknowledged: 1, picked: 2, packed: 3, booked: 4, shipped: 5, delivered: 6, cancelled: 7 };
+/** A part's status only moves forward: a WMS webhook arriving late (picks after the pack) does not move it back. */
+const forward = (cur: PartStatus, next: PartStatus): PartStatus => (PART_RANK[next] > PART_RANK[cur] ? next : cur);
 
 /** The workflow's decision for one event. */
 export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefined, ev: StoredEvent, now: Date): Decision<O2DState> {
@@ -193,7 +196,7 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
     case 'fulfilment.acknowledged.v1': {
       const ok = data.status === 'accepted';
       const d: Decision<O2DState> = {
-        state: withPart(state, part, ok && part.status === 'releasing' ? { status: 'acknowledged' } : {}),
+        state: withPart(state, part, ok ? { status: forward(part.status, 'acknowledged') } : {}),
         cancelTimers: [`ack:${part.fulfilmentRequestId}`],
         resolve: [{ code: `no_ack:${part.fulfilmentRequestId}`, resolution: 'the warehouse acknowledged' }],
       };
@@ -210,7 +213,7 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
       }
       const lines = part.lines.map((l) => ({ ...l, picked: picked.get(l.lineId) ?? 0 }));
       const short = lines.filter((l) => (l.picked ?? 0) < l.quantity);
-      const d: Decision<O2DState> = { state: withPart(state, part, { lines, status: SHIPPED.has(part.status) ? part.status : 'picked' }) };
+      const d: Decision<O2DState> = { state: withPart(state, part, { lines, status: forward(part.status, 'picked') }) };
       if (short.length) {
         d.emit = [{
           type: 'order.backordered.v1', dedupe: `short:${part.fulfilmentRequestId}`,
@@ -245,7 +248,7 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
       const trackingNumber = String(data.trackingNumber);
       const pieces = Array.isArray(data.packages) ? (data.packages as { trackingNumber: string }[]).map((p) => p.trackingNumber) : [];
       const d: Decision<O2DState> = {
-        state: withPart(state, part, { status: SHIPPED.has(part.status) ? part.status : 'booked', carrier, trackingNumber }),
+        state: withPart(state, part, { status: forward(part.status, 'booked'), carrier, trackingNumber }),
         refs: [...new Set([trackingNumber, ...pieces])],
         steps: [{ name: 'wms.labels', key: `wms.labels:${part.shipmentId}:${trackingNumber}`, input: { warehouseId: part.warehouseId, fulfilmentRequestId: part.fulfilmentRequestId, shipmentId: part.shipmentId, trackingNumber } }],
         timers: [{ name: `first-scan:${part.shipmentId}`, dueAt: new Date(now.getTime() + cfg.firstScanHours * 3_600_000), payload: { shipmentId: part.shipmentId } }],

@@ -212,7 +212,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
         parcels: packages.map((p) => ({ packageId: p.packageId, weight: p.weight as never, ...(p.dimensions ? { dimensions: p.dimensions as never } : {}) })),
       };
       const quotes: RateQuote[] = [];
-      const attempts: { carrier: string; error: string }[] = [];
+      const attempts: { carrier: string; error: string; retryAfterMs?: number }[] = [];
       for (const c of t.carriers) {
         if (!c.rate || !c.book || circuits.isOpen(c.id)) continue;
         try {
@@ -220,7 +220,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
           circuits.succeeded(c.id);
         } catch (e) {
           if (e instanceof HubError && e.errorClass === 'transient') circuits.failed(c.id);
-          attempts.push({ carrier: c.id, error: e instanceof Error ? e.message : String(e) });
+          attempts.push({ carrier: c.id, error: e instanceof Error ? e.message : String(e), ...(e instanceof HubError && e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
         }
       }
       const rules = { ...t.shoppingRules({ orderId: String(input.orderId) }), unavailable: circuits.open(), ...(str(input.deliverBy) ? { deliverBy: String(input.deliverBy).slice(0, 10) } : {}) };
@@ -231,7 +231,11 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       const choice = chooseQuotes(quotes, parcels, rules);
       if (!choice.ranked.length) {
         const why = [...attempts.map((a) => `${a.carrier}: ${a.error}`), ...choice.rejected.map((r) => `${carrierName(r.quote)} ${r.quote.service}: ${r.reason}`)].join('; ');
-        if (attempts.length && !quotes.length) throw new TransientError({ code: 'carrier.no_rates', message: `no carrier answered with rates (${why})`, retryAfterMs: 30_000 });
+        if (attempts.length && !quotes.length) {
+          // as soon as the first carrier said it would answer again (a 429's Retry-After), else in 30 s
+          const hints = attempts.map((a) => a.retryAfterMs).filter((x): x is number => x !== undefined);
+          throw new TransientError({ code: 'carrier.no_rates', message: `no carrier answered with rates (${why})`, retryAfterMs: hints.length ? Math.min(...hints) : 30_000 });
+        }
         throw new BusinessError({ code: 'carrier.no_eligible_quote', message: `no eligible carrier quote: ${why || 'no carrier quoted'}` });
       }
       let booking: Booking | undefined;
