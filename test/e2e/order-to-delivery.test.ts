@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase } from '../helpers/db.ts';
 import { startLandscape, type Landscape } from '../../src/demo/landscape.ts';
+import { collectTrace, renderTrace } from '../../src/cli/commands/trace.ts';
 
 let l: Landscape;
 const db = await freshDatabase();
@@ -85,6 +86,14 @@ describe('order to delivery to invoice', () => {
       assert.ok(types.has(t), `${t} is on the order's timeline`);
     }
     assert.deepEqual(await q(`select seq from hub_dead_letters`).catch(() => []), [], 'no dead letter');
+    // what `logistics-hub trace <order>` shows: the workflow, its parts and steps, and the shipment's events with the order's
+    const t = await collectTrace(db.pool, orderId);
+    assert.deepEqual(t.workflows.map((w) => w.status), ['completed']);
+    assert.ok(t.events.some((e) => e.type === 'shipment.delivered.v1' && t.relatedKeys.includes(e.key)));
+    const text = renderTrace(t);
+    assert.match(text, /workflow order-to-delivery: completed/);
+    assert.match(text, new RegExp(`odoo\\.invoice:${t.relatedKeys[0]}`));
+    assert.match(text, new RegExp(tracking));
   });
 
   it('split: a desk from the east and a desk combination from the west ship apart; Odoo delivers by backorder; each delivery is invoiced', async () => {

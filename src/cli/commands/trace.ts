@@ -25,6 +25,8 @@ export interface TraceAttempt {
 
 export interface TraceEvent {
   seq: number;
+  /** the event's key: the traced key, or one of its workflow's shipments */
+  key: string;
   id: string;
   source: string;
   type: string;
@@ -44,7 +46,8 @@ async function resolveKey(pool: pg.Pool, arg: string, tenantId: string): Promise
      union all select 1 from hub_keys where key = $1 and tenant_id = $2
      union all select 1 from hub_lifecycles where key = $1 and tenant_id = $2
      union all select 1 from hub_exceptions where key = $1 and tenant_id = $2
-     union all select 1 from hub_timers where key = $1 and tenant_id = $2 limit 1`,
+     union all select 1 from hub_timers where key = $1 and tenant_id = $2
+     union all select 1 from hub_workflows where instance = $1 and tenant_id = $2 limit 1`,
     [arg, tenantId],
   );
   if (asKey.rowCount) return { key: arg, others: [] };
@@ -60,9 +63,15 @@ async function resolveKey(pool: pg.Pool, arg: string, tenantId: string): Promise
 }
 
 export async function collectTrace(pool: pg.Pool, key: string, tenantId = 'default') {
+  // a workflow instance (an order on its way): its state, its steps, and the keys of its shipments, whose events join the order's
+  const workflows = (await pool.query(`select workflow, status, state, updated_at from hub_workflows where instance = $1 and tenant_id = $2 order by workflow`, [key, tenantId])).rows;
+  const steps = workflows.length
+    ? (await pool.query(`select workflow, step, step_key, status, attempts, run_at, error, updated_at from hub_workflow_steps where instance = $1 and tenant_id = $2 order by id`, [key, tenantId])).rows
+    : [];
+  const related = [...new Set(workflows.flatMap((w) => (Array.isArray(w.state?.parts) ? (w.state.parts as { shipmentId?: string }[]).map((p) => p.shipmentId).filter((x): x is string => !!x) : [])))];
   const events = await pool.query(
-    `select seq, id, source, type, occurred_at, received_at, correlation_id, data, tenant_id from hub_events where key = $1 and tenant_id = $2 order by coalesce(occurred_at, received_at), seq`,
-    [key, tenantId],
+    `select seq, id, source, type, key, occurred_at, received_at, correlation_id, data, tenant_id from hub_events where key = any($1::text[]) and tenant_id = $2 order by coalesce(occurred_at, received_at), seq`,
+    [[key, ...related], tenantId],
   );
   const seqs = events.rows.map((r) => r.seq as number);
   const attempts = seqs.length
@@ -109,6 +118,7 @@ export async function collectTrace(pool: pg.Pool, key: string, tenantId = 'defau
     else if (last?.outcome === 'retry') outcome = 'waiting to retry';
     return {
       seq: r.seq,
+      key: r.key,
       id: r.id,
       source: r.source,
       type: r.type,
@@ -133,6 +143,9 @@ export async function collectTrace(pool: pg.Pool, key: string, tenantId = 'defau
       id: x.id, eventSeq: x.event_seq, code: x.code, severity: x.severity, message: x.message, status: x.status, details: x.details, createdAt: x.created_at, resolvedAt: x.resolved_at,
     })),
     timers: timers.map((t) => ({ name: t.name, dueAt: t.due_at, status: t.status, eventType: t.event_type, firedAt: t.fired_at })),
+    workflows: workflows.map((w) => ({ workflow: w.workflow, status: w.status, state: w.state, updatedAt: w.updated_at })),
+    steps: steps.map((x) => ({ workflow: x.workflow, step: x.step, stepKey: x.step_key, status: x.status, attempts: x.attempts, runAt: x.run_at, error: x.error, updatedAt: x.updated_at })),
+    relatedKeys: related,
     xref: xref.map((x) => ({ entity: x.entity, canonicalId: x.canonical_id, system: x.system, externalId: x.external_id, createdAt: x.created_at })),
   };
 }
@@ -163,12 +176,41 @@ export function renderTrace(t: Trace, via?: string): string {
       ],
     ]),
   );
-  out.push('', c.bold(`events (${t.events.length}, in occurrence order)`));
+  for (const wf of t.workflows) {
+    const parts = Array.isArray((wf.state as { parts?: unknown })?.parts) ? ((wf.state as { parts: Record<string, unknown>[] }).parts) : [];
+    out.push('', c.bold(`workflow ${wf.workflow}: ${wf.status}`) + c.dim(` (phase ${String((wf.state as { phase?: string })?.phase ?? '?')}, updated ${fmtTime(wf.updatedAt)})`));
+    if (parts.length) {
+      out.push(
+        table(parts, [
+          { header: 'SHIPMENT', value: (p) => String(p.shipmentId ?? '') },
+          { header: 'WAREHOUSE', value: (p) => String(p.warehouseId ?? '') },
+          { header: 'STATUS', value: (p) => String(p.status ?? '') },
+          { header: 'CARRIER', value: (p) => String((p.carrier as { carrierCode?: string; service?: string } | undefined)?.carrierCode ?? '') },
+          { header: 'TRACKING', value: (p) => String(p.trackingNumber ?? '') },
+          { header: 'SCAN', value: (p) => String(p.trackingStatus ?? '') },
+        ]),
+      );
+    }
+    const mine = t.steps.filter((x) => x.workflow === wf.workflow);
+    if (mine.length) {
+      out.push(
+        table(mine, [
+          { header: 'STEP', value: (x) => x.stepKey, max: 50 },
+          { header: 'STATUS', value: (x) => (x.status === 'done' ? c.green(x.status) : x.status === 'failed' ? c.red(x.status) : c.yellow(x.status)) },
+          { header: 'TRIES', value: (x) => x.attempts, align: 'right' },
+          { header: 'UPDATED', value: (x) => fmtTime(x.updatedAt) },
+          { header: 'LAST ERROR', value: (x) => (x.error ? `${(x.error as { code?: string }).code ?? ''}: ${(x.error as { message?: string }).message ?? ''}` : ''), max: 60 },
+        ]),
+      );
+    }
+  }
+  out.push('', c.bold(`events (${t.events.length}, in occurrence order${t.relatedKeys.length ? `, with those of ${t.relatedKeys.join(', ')}` : ''})`));
   out.push(
     t.events.length
       ? table(t.events, [
           { header: 'SEQ', value: (e) => e.seq, align: 'right' },
           { header: 'OCCURRED', value: (e) => fmtTime(e.occurredAt ?? e.receivedAt) },
+          ...(t.relatedKeys.length ? [{ header: 'KEY', value: (e: TraceEvent) => e.key, max: 24 }] : []),
           { header: 'TYPE', value: (e) => e.type, max: 40 },
           { header: 'EVENT ID', value: (e) => e.id, max: 36 },
           { header: 'SOURCE', value: (e) => e.source, max: 30 },
