@@ -16,7 +16,8 @@ let l: Landscape;
 const db = await freshDatabase();
 
 before(async () => {
-  l = await startLandscape({ databaseUrl: db.url, captureIntervalMs: 1000 });
+  // Gemini Furniture (pty-11) will not have its parcels carried by USPS
+  l = await startLandscape({ databaseUrl: db.url, captureIntervalMs: 1000, flow: { customers: { 'pty-11': { deny: ['USPS'] } } } });
 });
 after(() => l?.stop());
 
@@ -40,8 +41,8 @@ async function until(what: string, done: () => Promise<boolean>, o: { wms?: numb
   }
 }
 
-function saleOrder(lines: [product: number, qty: number][], ref: string): { so: number; name: string } {
-  const so = l.odoo.db.call(2, 'sale.order', 'create', [{ partner_id: 10, client_order_ref: ref, order_line: lines.map(([p, n]) => [0, 0, { product_id: p, product_uom_qty: n }]) }], {}) as number;
+function saleOrder(lines: [product: number, qty: number][], ref: string, partner = 10): { so: number; name: string } {
+  const so = l.odoo.db.call(2, 'sale.order', 'create', [{ partner_id: partner, client_order_ref: ref, order_line: lines.map(([p, n]) => [0, 0, { product_id: p, product_uom_qty: n }]) }], {}) as number;
   l.odoo.db.call(2, 'sale.order', 'action_confirm', [[so]], {});
   const [row] = l.odoo.db.call(2, 'sale.order', 'read', [[so], ['name']], {}) as { name: string }[];
   return { so, name: row!.name };
@@ -148,6 +149,15 @@ describe('order to delivery to invoice', () => {
     } finally {
       l.easypost.setFaults({ failPurchases: null } as never);
     }
+  });
+
+  it("a customer's deny list keeps a carrier off its parcels", async () => {
+    const { name } = saleOrder([[20, 1]], 'E2E-DENY', 11);
+    const orderId = orderIdOf(name);
+    await until('booked', async () => (await stepDone(orderId, 'carrier.book')) === 1, { wms: 2 });
+    const [book] = await q<{ output: { booking: { carrierAccount?: string }; rejected: { carrier: string; reason: string }[] } }>(`select output from hub_workflow_steps where instance = $1 and step = 'carrier.book'`, [orderId]);
+    assert.notEqual(book!.output.booking.carrierAccount, 'USPS');
+    assert.ok(book!.output.rejected.some((r) => r.carrier === 'USPS' && /deny list/.test(r.reason)));
   });
 
   it('a failed delivery attempt raises a delivery exception; the delivery the next day resolves it', async () => {

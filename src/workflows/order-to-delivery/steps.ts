@@ -223,7 +223,13 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
           attempts.push({ carrier: c.id, error: e instanceof Error ? e.message : String(e), ...(e instanceof HubError && e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
         }
       }
-      const rules = { ...t.shoppingRules({ orderId: String(input.orderId) }), unavailable: circuits.open(), ...(str(input.deliverBy) ? { deliverBy: String(input.deliverBy).slice(0, 10) } : {}) };
+      // the customer, for its carrier allow/deny lists: from the order as Odoo last described it
+      const customer = await deps.pool.query<{ customer: string | null }>(
+        `select data->>'customerId' as customer from hub_events where tenant_id = $1 and key = $2 and type in ('order.created.v1', 'order.updated.v1') order by seq desc limit 1`,
+        [ctx.tenantId, String(input.orderId)],
+      );
+      const customerId = customer.rows[0]?.customer ?? undefined;
+      const rules = { ...t.shoppingRules({ orderId: String(input.orderId), ...(customerId ? { customerId } : {}) }), unavailable: circuits.open(), ...(str(input.deliverBy) ? { deliverBy: String(input.deliverBy).slice(0, 10) } : {}) };
       const parcels = packages.map((p) => ({
         weightKg: toKg(p.weight),
         ...(p.dimensions ? { lengthCm: toCm(p.dimensions.length, p.dimensions.unit), widthCm: toCm(p.dimensions.width, p.dimensions.unit), heightCm: toCm(p.dimensions.height, p.dimensions.unit) } : {}),
