@@ -8,6 +8,7 @@ import { ADMIN_ROUTES } from './routes/admin.ts';
 import { WEBHOOK_ROUTES } from './routes/webhooks.ts';
 import { SUBSCRIPTION_ROUTES } from './routes/subscriptions.ts';
 import { ODOO_HINT_ROUTES } from './routes/odoo-hints.ts';
+import { DOCUMENT_ROUTES } from './routes/documents.ts';
 
-export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES, ...WEBHOOK_ROUTES, ...SUBSCRIPTION_ROUTES, ...ODOO_HINT_ROUTES } as const;
+export const ALL_ROUTES = { ...ROUTES, ...ADMIN_ROUTES, ...WEBHOOK_ROUTES, ...SUBSCRIPTION_ROUTES, ...ODOO_HINT_ROUTES, ...DOCUMENT_ROUTES } as const;
 export type RouteName = keyof typeof ALL_ROUTES;

@@ -23,6 +23,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
 import { odooHintRoutes } from './routes/odoo-hints.ts';
+import { documentRoutes } from './routes/documents.ts';
 import { SigningKeys } from '../security/jwt.ts';
 import { logSecurityEvent } from '../security/security-log.ts';
 
@@ -156,5 +157,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { ctx });
   await app.register(subscriptionRoutes, { ctx });
   await app.register(odooHintRoutes, { ctx });
+  await app.register(documentRoutes, { ctx });
   return app;
 }

@@ -44,6 +44,7 @@ const [, , deadSeq] = (await ingest(pool, [shipment, vehicle, broken])).map((o) 
 const deadLetterId = (await pool.query(`insert into hub_dead_letters (event_seq, key, type, source, reason, error_class, error_code, attempts) values ($1, 'SHP-DEAD', $2, $3, 'test', 'permanent', 'test.failed', 1) returning id`, [deadSeq, broken.type, broken.source])).rows[0].id as number;
 const replayId = (await requestReplay(pool, { ids: [deadLetterId], tenantId: 'default' }, 'test')).replayId;
 await pool.query(`insert into hub_xref (entity, canonical_id, system, external_id) values ('order', 'ord-matrix', 'odoo', '77')`);
+await pool.query(`insert into hub_documents (tenant_id, ref, kind, media_type, content) values ('default', 'label:shp-matrix:1Z1', 'label', 'application/pdf', '\\x255044462d')`);
 
 const newClient = async () => (await createClient(pool, { tenantId: 'default', name: `target-${randomUUID().slice(0, 8)}`, scopes: ['tracking:read'], actor: 'test' })).client.id;
 const newSecret = async () => {
@@ -135,6 +136,7 @@ const PROBES: Record<RouteName, Probe> = {
   disableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/disable`) },
   enableSubscription: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/enable`) },
   // the token in the URL is the credential of Odoo's unsigned webhook automations
+  getDocument: { need: 'warehouse:read', ok: 200, other: 404, req: () => json('GET', `/v1/documents/${encodeURIComponent('label:shp-matrix:1Z1')}`) },
   odooHint: {
     need: 'signature', ok: 202, other: 202,
     req: () => ({ method: 'POST', path: '/v1/connectors/odoo/default/hints?token=hint-token-of-default', contentType: 'application/json', body: JSON.stringify({ _action: 'Send Webhook Notification(#1)', _id: 62, _model: 'stock.picking', id: 62 }) }),

@@ -87,6 +87,14 @@ describe('order to delivery to invoice', () => {
       assert.ok(types.has(t), `${t} is on the order's timeline`);
     }
     assert.deepEqual(await q(`select seq from hub_dead_letters`).catch(() => []), [], 'no dead letter');
+    // the label the WMS was given is served to it by reference
+    const [bookedEv] = await q<{ data: { labels: { uri: string; format: string }[] } }>(`select data from hub_events where type = 'shipment.booked.v1' and data->>'orderId' = $1`, [orderId]);
+    const uri = bookedEv!.data.labels[0]!.uri;
+    assert.match(uri, /^urn:hub:document:/);
+    const label = await fetch(`${l.hub.url}/v1/documents/${uri.slice('urn:hub:document:'.length)}`, { headers: { authorization: `Bearer ${await token()}` } });
+    assert.equal(label.status, 200);
+    assert.equal(label.headers.get('content-type'), 'application/pdf');
+    assert.equal(Buffer.from(await label.arrayBuffer()).subarray(0, 5).toString('latin1'), '%PDF-');
     // what `logistics-hub trace <order>` shows: the workflow, its parts and steps, and the shipment's events with the order's
     const t = await collectTrace(db.pool, orderId);
     assert.deepEqual(t.workflows.map((w) => w.status), ['completed']);
