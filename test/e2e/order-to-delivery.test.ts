@@ -18,6 +18,8 @@ const db = await freshDatabase();
 before(async () => {
   // Gemini Furniture (pty-11) will not have its parcels carried by USPS
   l = await startLandscape({ databaseUrl: db.url, captureIntervalMs: 1000, flow: { customers: { 'pty-11': { deny: ['USPS'] } } } });
+  // the shipping methods Odoo knows, by carrier name
+  for (const name of ['USPS', 'UPS', 'FedEx', 'DHLExpress']) l.odoo.db.call(2, 'delivery.carrier', 'create', [{ name, delivery_type: 'fixed', invoice_policy: 'estimated', product_id: 51 }], {});
 });
 after(() => l?.stop());
 
@@ -70,8 +72,11 @@ describe('order to delivery to invoice', () => {
     assert.ok(tracking, 'a tracking number from the carrier');
     await until('the Odoo delivery is validated', async () => (await q(`select 1 from hub_workflow_steps where instance = $1 and step = 'odoo.validate' and status = 'done'`, [orderId])).length === 1);
     const [pickingId] = read('sale.order', so, ['picking_ids']).picking_ids as number[];
-    const picking = read('stock.picking', pickingId!, ['state', 'carrier_tracking_ref']);
+    const picking = read('stock.picking', pickingId!, ['state', 'carrier_tracking_ref', 'carrier_id', 'shipping_weight']);
     assert.deepEqual([picking.state, picking.carrier_tracking_ref], ['done', tracking]);
+    const part = (await wf())!.state.parts[0]! as unknown as { carrier: { carrierCode: string }; weightKg: number };
+    assert.equal(((picking.carrier_id as [number, string]) || [0, ''])[1].toLowerCase(), part.carrier.carrierCode.toLowerCase(), 'the carrier booked, as an Odoo shipping method');
+    assert.equal(Number(picking.shipping_weight), part.weightKg);
     await until('delivered and invoiced', async () => (await wf())?.status === 'completed', { carrier: 6 * 3600 });
     const order = read('sale.order', so, ['invoice_status', 'invoice_ids']);
     assert.equal(order.invoice_status, 'invoiced');

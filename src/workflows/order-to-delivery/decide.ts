@@ -268,7 +268,7 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
             pickingId: state.pickingId, orderNumber: state.orderNumber, shipmentId: part.shipmentId,
             // parts still to ship keep their quantities on a backorder; the policy decides for the last one
             remainder: last ? cfg.shortPickPolicy : 'backorder',
-            trackingRef: part.trackingNumber ?? str(data.trackingNumber), carrier: part.carrier?.service ?? part.carrier?.carrierCode, weightKg: part.weightKg,
+            trackingRef: part.trackingNumber ?? str(data.trackingNumber), carrierName: part.carrier?.carrierCode, weightKg: part.weightKg,
             lines: part.lines.map((l) => ({ moveId: Number(l.lineId), itemId: l.itemId, sku: l.sku, quantity: l.picked ?? l.quantity })),
           },
         }],

@@ -340,7 +340,14 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
         remainder: input.remainder === 'cancel' ? 'cancel' : 'backorder',
         ...(str(input.trackingRef) ? { trackingRef: String(input.trackingRef) } : {}),
       });
-      if (typeof input.weightKg === 'number' && input.weightKg > 0) await gw.write('stock.picking', pickingId, { shipping_weight: input.weightKg }).catch(() => undefined);
+      // the carrier as Odoo knows it (a delivery.carrier of that name), and the shipping weight
+      const extra: Record<string, unknown> = {};
+      if (typeof input.weightKg === 'number' && input.weightKg > 0) extra.shipping_weight = input.weightKg;
+      if (str(input.carrierName)) {
+        const ids = (await gw.call('delivery.carrier', 'search', [[['name', 'ilike', String(input.carrierName)]]], { limit: 1 })) as number[];
+        if (ids.length) extra.carrier_id = ids[0];
+      }
+      if (Object.keys(extra).length) await gw.write('stock.picking', pickingId, extra);
       return { output: { pickingId, backorderId: r.backorderId, dateDone: r.dateDone } };
     },
   };
