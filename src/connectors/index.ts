@@ -9,10 +9,11 @@ import { easyPostManifest } from './easypost/manifest.ts';
 import { fedexManifest } from './fedex/manifest.ts';
 import { upsManifest } from './ups/manifest.ts';
 import { wmsManifest } from './wms/manifest.ts';
+import { wmsSftpManifest } from './wms-sftp/manifest.ts';
 
 export type { ConnectorManifest } from './odoo/manifest.ts';
 
-export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest, wmsManifest, easyPostManifest, upsManifest, fedexManifest, dhlManifest];
+export const CONNECTORS: readonly ConnectorManifest[] = [odooManifest, wmsManifest, wmsSftpManifest, easyPostManifest, upsManifest, fedexManifest, dhlManifest];
 
 export function connectorManifest(id: string): ConnectorManifest | undefined {
   return CONNECTORS.find((c) => c.id === id);

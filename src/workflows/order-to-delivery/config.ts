@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { WmsConfigSchema } from '../../connectors/wms/manifest.ts';
+import { WmsSftpConfigSchema } from '../../connectors/wms-sftp/manifest.ts';
 import { EasyPostConfigSchema } from '../../connectors/easypost/manifest.ts';
 import { UpsConfigSchema } from '../../connectors/ups/manifest.ts';
 import { FedexConfigSchema } from '../../connectors/fedex/manifest.ts';
@@ -28,7 +29,13 @@ const WarehouseConfig = Type.Object(
       },
       { additionalProperties: false, description: 'Where parcels leave from (the origin of rate requests).' },
     ),
-    wms: WmsConfigSchema,
+    wms: Type.Optional(WmsConfigSchema),
+    sftp: Type.Optional(
+      Type.Omit(WmsSftpConfigSchema, ['warehouseId', 'tenantId'], {
+        additionalProperties: false,
+        description: 'A 3PL that exchanges CSV files over SFTP instead of a WMS API (give wms or sftp, not both).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

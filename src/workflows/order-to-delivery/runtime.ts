@@ -19,6 +19,8 @@ import { createFedexCarrier } from '../../connectors/fedex/index.ts';
 import { createDhlCarrier } from '../../connectors/dhl/index.ts';
 import { WmsConnector, builtinProfilePath, loadProfile, wmsWebhookMapper } from '../../connectors/wms/index.ts';
 import { wmsPort } from '../../connectors/wms/port.ts';
+import { createSftpWms, type SftpWms } from '../../connectors/wms-sftp/index.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import type { OdooGateway } from '../../connectors/odoo/gateway.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { HubConfig } from '../../platform/config.ts';
@@ -46,13 +48,14 @@ const TRACKERS = ['ups', 'fedex', 'dhl', 'easypost'] as const;
 
 /** A warehouse's profile constants: its location id, and its own id system (`wms:<warehouse>`) so two WMSs' ids never meet. */
 function wmsConstants(w: OrderToDeliveryConfig['warehouses'][number]): Record<string, string | number | boolean> {
-  return { system: `wms:${w.id.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}`, ...w.wms.constants, warehouseId: w.id };
+  return { system: `wms:${w.id.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}`, ...w.wms?.constants, warehouseId: w.id };
 }
 
 export class OrderToDeliveryRuntime {
   readonly #d: FlowRuntimeDeps;
   readonly #bindings = new Map<string, TenantBindings>();
   readonly #pollers = new Map<string, TrackingPoller>();
+  readonly #sftp: SftpWms[] = [];
   readonly #retry = new Map<string, NodeJS.Timeout>();
   readonly definition: WorkflowDefinition<unknown>;
   readonly runner: StepRunner;
@@ -79,8 +82,13 @@ export class OrderToDeliveryRuntime {
         return undefined;
       },
     }) as WorkflowDefinition<unknown>;
-    // the WMS webhook mappers exist before the HTTP server checks the partners that name them
-    for (const c of Object.values(flows)) for (const w of c.warehouses) this.#registerWmsMapper(w.id, w.wms.profile, wmsConstants(w));
+    for (const [tenantId, c] of Object.entries(flows)) {
+      for (const [i, w] of c.warehouses.entries()) {
+        if (!w.wms === !w.sftp) throw new ConfigError(`flows.orderToDelivery.${tenantId}.warehouses.${i}`, `warehouse ${w.id}: give its WMS API (wms) or its SFTP exchange (sftp), one of them`);
+        // the WMS webhook mappers exist before the HTTP server checks the partners that name them
+        if (w.wms) this.#registerWmsMapper(w.id, w.wms.profile, wmsConstants(w));
+      }
+    }
     this.runner = new StepRunner({ pool: d.pool, workflows: [this.definition], clock: d.clock, log: d.log.child({ component: 'steps' }), concurrency: d.config.flows.stepConcurrency });
   }
 
@@ -122,11 +130,19 @@ export class OrderToDeliveryRuntime {
     const log = this.#d.log.child({ tenant: tenantId, flow: 'order-to-delivery' });
     try {
       const warehouses: WarehouseBinding[] = [];
+      const started: SftpWms[] = [];
       for (const w of c.warehouses) {
-        const apiKey = await this.#secret(tenantId, w.wms.secretName, `the API key of the WMS of ${w.id}`);
-        const constants = wmsConstants(w);
-        const connector = WmsConnector.fromConfig({ baseUrl: w.wms.baseUrl, profile: w.wms.profile, apiKey, timeoutMs: w.wms.timeoutMs, constants });
-        warehouses.push({ id: w.id, priority: w.priority, countries: w.countries, address: w.address as WarehouseBinding['address'], wms: wmsPort(w.id, connector, this.#d.clock) });
+        const base = { id: w.id, priority: w.priority, countries: w.countries, address: w.address as WarehouseBinding['address'] };
+        if (w.wms) {
+          const apiKey = await this.#secret(tenantId, w.wms.secretName, `the API key of the WMS of ${w.id}`);
+          const connector = WmsConnector.fromConfig({ baseUrl: w.wms.baseUrl, profile: w.wms.profile, apiKey, timeoutMs: w.wms.timeoutMs, constants: wmsConstants(w) });
+          warehouses.push({ ...base, wms: wmsPort(w.id, connector, this.#d.clock) });
+        } else if (w.sftp) {
+          const secret = await this.#secret(tenantId, w.sftp.secretName, `the SFTP password or key of the 3PL of ${w.id}`);
+          const sftp = createSftpWms({ ...w.sftp, warehouseId: w.id, tenantId }, secret, { pool: this.#d.pool, clock: this.#d.clock, log: log.child({ warehouse: w.id }) });
+          started.push(sftp);
+          warehouses.push({ ...base, wms: sftp.port });
+        }
       }
       const carriers = await this.#carriers(tenantId, c);
       const bindings: TenantBindings = {
@@ -142,6 +158,10 @@ export class OrderToDeliveryRuntime {
       };
       if (this.#stopped) return;
       this.#bindings.set(tenantId, bindings);
+      for (const x of started) {
+        x.start();
+        this.#sftp.push(x);
+      }
       const trackers = carriers.filter((p) => p.track);
       if (trackers.length) {
         const poller = new TrackingPoller({ pool: this.#d.pool, tenantId, carriers: trackers, clock: this.#d.clock, log, intervalMs: c.trackingPollMinutes * 60_000 });
@@ -197,5 +217,6 @@ export class OrderToDeliveryRuntime {
     for (const t of this.#retry.values()) clearTimeout(t);
     await this.runner.stop();
     await Promise.all([...this.#pollers.values()].map((p) => p.stop()));
+    await Promise.all(this.#sftp.map((x) => x.stop()));
   }
 }
