@@ -34,6 +34,10 @@ function run(events: StoredEvent[], start?: O2DState): { state: O2DState; decisi
   return { state: state!, decisions };
 }
 const steps = (d: Decision<O2DState>) => (d.steps ?? []).map((s) => s.key);
+/** The completion of a part's Odoo validation. */
+const validated = (shipmentId: string) =>
+  ev('hub.step.completed.v1', { workflow: 'order-to-delivery', instance: 'ord-odoo-s00013', step: 'odoo.validate', stepKey: `odoo.validate:${shipmentId}`, completedAt: now.toISOString(), output: {} }, 'urn:hub:workflow:order-to-delivery');
+
 /** The route step's completion: the parts it decided. */
 const split = (parts: { fr: string; wh: string; lines: [string, number][] }[]) =>
   ev('hub.step.completed.v1', {
@@ -51,12 +55,13 @@ describe('order to delivery, decisions', () => {
       ev('shipment.packed.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', packedAt: now.toISOString(), packages: [{ packageId: 'P1', weight: { value: 12.5, unit: 'kg' } }] }),
       ev('shipment.booked.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', bookedAt: now.toISOString(), carrier: { carrierCode: 'ups', service: 'Ground' }, trackingNumber: '1Z999', packages: [{ packageId: 'P1', trackingNumber: '1Z999' }] }, 'urn:hub:workflow:order-to-delivery'),
       ev('shipment.dispatched.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', dispatchedAt: now.toISOString() }),
+      validated('shp-61'),
       ev('shipment.tracking.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', status: 'in_transit', occurredAt: now.toISOString() }, 'urn:hub:tracking:ups'),
       ev('shipment.delivered.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', deliveredAt: now.toISOString() }, 'urn:hub:tracking:ups'),
       ev('order.invoiced.v1', { orderId: 'ord-odoo-s00013', invoiceId: 'inv-7', invoicedAt: now.toISOString(), refs: [{ system: 'hub:shipment', id: 'shp-61' }] }, 'urn:hub:workflow:order-to-delivery'),
     ]);
     assert.deepEqual(decisions.map(steps), [
-      ['route:ful-61'], ['wms.release:ful-61'], [], [], ['carrier.book:shp-61'], ['wms.labels:shp-61:1Z999'], ['odoo.validate:shp-61'],
+      ['route:ful-61'], ['wms.release:ful-61'], [], [], ['carrier.book:shp-61'], ['wms.labels:shp-61:1Z999'], ['odoo.validate:shp-61'], [],
       [`odoo.note:shp-61:${Math.floor(now.getTime() / 300_000)}`], ['odoo.invoice:shp-61'], [],
     ]);
     assert.deepEqual(decisions[1]!.refs, ['ful-61', 'shp-61']);
@@ -161,5 +166,17 @@ describe('order to delivery, decisions', () => {
     ]);
     assert.equal(state.parts[0]!.status, 'packed');
     assert.deepEqual(state.parts[0]!.lines.map((l) => l.picked), [2, 1], 'the picked quantities still count');
+  });
+
+  it('the carrier delivers before the ship confirmation reaches Odoo: Odoo is validated first, then invoiced', () => {
+    const { state, decisions } = run([
+      released, split([{ fr: 'ful-61', wh: 'loc-east', lines: [['101', 2], ['102', 1]] }]),
+      ev('shipment.booked.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', bookedAt: now.toISOString(), carrier: { carrierCode: 'ups' }, trackingNumber: '1Z999' }, 'urn:hub:workflow:order-to-delivery'),
+      ev('shipment.delivered.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', deliveredAt: now.toISOString() }, 'urn:hub:tracking:ups'),
+      ev('shipment.dispatched.v1', { shipmentId: 'shp-61', orderId: 'ord-odoo-s00013', dispatchedAt: now.toISOString() }),
+      validated('shp-61'),
+    ]);
+    assert.deepEqual(decisions.slice(3).map(steps), [['odoo.validate:shp-61'], [], ['odoo.invoice:shp-61']], 'validate on delivery, the late dispatch changes nothing, invoice once validated');
+    assert.equal(state.parts[0]!.status, 'delivered');
   });
 });

@@ -15,7 +15,9 @@
  *   shipment.dispatched.v1     → step odoo.validate (carrier, tracking, weight, backorder policy)
  *   shipment.tracking.v1       → step odoo.note (coalesced per shipment and window); exceptions
  *                                raised on delivery problems and resolved on recovery
- *   shipment.delivered.v1      → step odoo.invoice when invoicing on delivery (once per shipment)
+ *   shipment.delivered.v1      → step odoo.invoice when invoicing on delivery (once per shipment), after
+ *                                the part's Odoo validation (run now if the carrier was faster than
+ *                                the warehouse's ship confirmation)
  *   order.cancelled.v1         → compensation: wms.cancel for parts not shipped, carrier.void for
  *                                labels not shipped
  *   order.updated.v1           → a corrected address is pushed to the WMS of parts not shipped
@@ -65,6 +67,10 @@ export interface Part {
   /** tracking problems currently open, by exception code */
   openProblems?: string[];
   noteWindows?: number[];
+  /** Odoo's delivery is validated for this part (its odoo.validate step completed) */
+  validated?: boolean;
+  /** delivered, invoice waiting for the Odoo validation */
+  invoicePending?: boolean;
   invoiced?: boolean;
 }
 
@@ -175,6 +181,13 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
     return d;
   }
 
+  if (ev.type === 'hub.step.completed.v1' && data.step === 'odoo.validate') {
+    const shipmentId = String(data.stepKey).slice('odoo.validate:'.length);
+    const part = state.parts.find((p) => p.shipmentId === shipmentId);
+    if (!part || part.validated) return { state };
+    const next = withPart(state, part, { validated: true, invoicePending: false });
+    return part.invoicePending && !part.invoiced ? { state: next, steps: [invoiceStep(state, part)] } : { state: next };
+  }
   if (ev.type === 'hub.timer.fired.v1') return onTimer(cfg, state, data);
 
   if (ev.type === 'order.cancelled.v1') return onCancelled(state, now);
@@ -259,33 +272,23 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
     }
     case 'shipment.dispatched.v1': {
       if (SHIPPED.has(part.status)) return { state };
-      const last = state.parts.every((p) => p === part || SHIPPED.has(p.status) || p.status === 'cancelled');
-      return {
-        state: withPart(state, part, { status: 'shipped' }),
-        steps: [{
-          name: 'odoo.validate', key: `odoo.validate:${part.shipmentId}`,
-          input: {
-            pickingId: state.pickingId, orderNumber: state.orderNumber, shipmentId: part.shipmentId,
-            // parts still to ship keep their quantities on a backorder; the policy decides for the last one
-            remainder: last ? cfg.shortPickPolicy : 'backorder',
-            trackingRef: part.trackingNumber ?? str(data.trackingNumber), carrierName: part.carrier?.carrierCode, weightKg: part.weightKg,
-            lines: part.lines.map((l) => ({ moveId: Number(l.lineId), itemId: l.itemId, sku: l.sku, quantity: l.picked ?? l.quantity })),
-          },
-        }],
-      };
+      return { state: withPart(state, part, { status: 'shipped' }), steps: [validateStep(cfg, state, part, str(data.trackingNumber))] };
     }
     case 'shipment.tracking.v1':
       return onTracking(cfg, state, part, data, now);
     case 'shipment.delivered.v1': {
+      if (part.status === 'delivered') return { state };
       const d: Decision<O2DState> = {
-        state: withPart(state, part, { status: 'delivered', trackingStatus: 'delivered' }),
+        state: withPart(state, part, { status: 'delivered', trackingStatus: 'delivered', openProblems: [] }),
         cancelTimers: [`promise:${part.shipmentId}`, `first-scan:${part.shipmentId}`],
         resolve: (part.openProblems ?? []).map((code) => ({ code, resolution: 'delivered' })),
+        steps: [],
       };
-      if (cfg.invoicePolicy === 'on_delivery' && !part.invoiced) {
-        d.steps = [{ name: 'odoo.invoice', key: `odoo.invoice:${part.shipmentId}`, input: { orderNumber: state.orderNumber, orderId: state.orderId, shipmentId: part.shipmentId } }];
-      }
-      d.state = withPart(d.state, d.state.parts.find((p) => p.shipmentId === part.shipmentId)!, { openProblems: [] });
+      // the carrier delivered before the warehouse's ship confirmation reached Odoo: the delivery proves the shipment
+      if (part.status !== 'shipped') d.steps!.push(validateStep(cfg, state, part));
+      const invoice = cfg.invoicePolicy === 'on_delivery' && !part.invoiced;
+      if (invoice && part.validated) d.steps!.push(invoiceStep(state, part));
+      else if (invoice) d.state = withPart(d.state, d.state.parts.find((p) => p.shipmentId === part.shipmentId)!, { invoicePending: true });
       return d;
     }
     case 'shipment.cancelled.v1':
@@ -293,6 +296,25 @@ export function decideOrderToDelivery(cfg: O2DConfig, state: O2DState | undefine
     default:
       return { state };
   }
+}
+
+/** The Odoo validation of a part: its shipped quantities, tracking, carrier and weight. */
+function validateStep(cfg: O2DConfig, state: O2DState, part: Part, trackingNumber?: string): StepRequest {
+  // parts still to ship keep their quantities on a backorder; the policy decides for the last one
+  const last = state.parts.every((p) => p === part || SHIPPED.has(p.status) || p.status === 'cancelled');
+  return {
+    name: 'odoo.validate', key: `odoo.validate:${part.shipmentId}`,
+    input: {
+      pickingId: state.pickingId, orderNumber: state.orderNumber, shipmentId: part.shipmentId,
+      remainder: last ? cfg.shortPickPolicy : 'backorder',
+      trackingRef: part.trackingNumber ?? trackingNumber, carrierName: part.carrier?.carrierCode, weightKg: part.weightKg,
+      lines: part.lines.map((l) => ({ moveId: Number(l.lineId), itemId: l.itemId, sku: l.sku, quantity: l.picked ?? l.quantity })),
+    },
+  };
+}
+
+function invoiceStep(state: O2DState, part: Part): StepRequest {
+  return { name: 'odoo.invoice', key: `odoo.invoice:${part.shipmentId}`, input: { orderNumber: state.orderNumber, orderId: state.orderId, shipmentId: part.shipmentId } };
 }
 
 function toKg(w: { value: number; unit: string } | undefined): number {
