@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { clientsCommand, tenantsCommand } from './commands/clients.ts';
 import { auditCommand } from './commands/audit.ts';
 import { configCommand } from './commands/config.ts';
+import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { mappingCommand } from './commands/mapping.ts';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .hook('preAction', (self) => setColour(self.opts().color === false ? false : undefined));
   program
     .addCommand(startCommand())
+    .addCommand(demoCommand())
     .addCommand(migrateCommand())
     .addCommand(doctorCommand())
     .addCommand(dlqCommand())
@@ -61,6 +63,7 @@ export function buildProgram(): Command {
     .addCommand(mappingCommand());
   examples(program, [
     ['logistics-hub doctor', 'is everything in place?'],
+    ['logistics-hub demo', 'the hub, every simulator and a stream of orders (what `npm start` runs)'],
     ['logistics-hub start', 'run the hub (embedded PostgreSQL, port 8080)'],
     ['logistics-hub dlq list --since 1d', "yesterday's dead letters"],
     ['logistics-hub replay --code carrier.timeout', 'replay them once fixed'],

@@ -39,6 +39,14 @@ export interface LandscapeOptions {
   clock?: Clock;
   /** simulators move on their own in real time (demo); tests advance them */
   realTime?: boolean;
+  /**
+   * In real time, how much faster than the wall clock the aggregator's clock runs (default 1).
+   * Carrier transit takes days; at 21,600 (six simulated hours per real second) a five-day
+   * parcel arrives in 20 s. The warehouses and the hub stay on the wall clock, so the carrier's
+   * timestamps then run ahead of the hub's; the demo keeps 1 by default and scripts each parcel's
+   * transit instead (docs/demo.md, "Time").
+   */
+  carrierTimeScale?: number;
   /** change capture interval (ms) */
   captureIntervalMs?: number;
   /** more configuration of the flow (policies...) */
@@ -64,15 +72,24 @@ const SECRETS: Record<string, string> = {
   'easypost-webhook': 'easypost-webhook-secret',
 };
 
+/** A clock that starts at the wall clock's now and runs `scale` times faster. */
+export function scaledClock(scale: number, wall: () => number = Date.now): () => Date {
+  const t0 = wall();
+  return () => new Date(t0 + (wall() - t0) * scale);
+}
+
+/** Starts the simulators and a hub configured against them; stop() stops everything. */
 export async function startLandscape(o: LandscapeOptions = {}): Promise<Landscape> {
   const realTime = o.realTime ?? false;
+  const scale = o.carrierTimeScale ?? 1;
+  if (!Number.isFinite(scale) || scale < 1) throw new RangeError(`carrierTimeScale must be a number of at least 1, not ${scale}`);
   const timings = realTime
     ? { acceptDelaySeconds: 2, waveIntervalSeconds: 10, pickSeconds: 5, packSeconds: 5, shipSeconds: 5 }
     : { acceptDelaySeconds: 1, waveIntervalSeconds: 10, pickSeconds: 5, packSeconds: 5, shipSeconds: 5 };
   const odoo = await OdooSimulator.start({ version: 18 });
   const east = await WmsSimulator.start({ apiKey: SECRETS['wms-east-api-key'], webhookSecret: SECRETS['wms-east-webhook'], auto: realTime, ...timings });
   const west = await WmsSimulator.start({ apiKey: SECRETS['wms-west-api-key'], webhookSecret: SECRETS['wms-west-webhook'], auto: realTime, ...timings });
-  const easypost = await EasyPostSimulator.start({ apiKeys: [SECRETS['easypost-api-key']!], ...(realTime ? { autoTickMs: 1000 } : {}) });
+  const easypost = await EasyPostSimulator.start({ apiKeys: [SECRETS['easypost-api-key']!], ...(realTime ? { autoTickMs: scale > 1 ? 250 : 1000, now: scaledClock(scale) } : {}) });
   for (const w of [east, west]) {
     w.setSkus(DEMO_SKUS);
     w.setStock(Object.fromEntries(DEMO_SKUS.map((s) => [s.sku, 0])));
