@@ -2,7 +2,7 @@
  * `npm run bench` — benchmarks of the durable pipeline. They measure and report; they do
  * not assert. Everything runs on loopback; every loop is bounded in time.
  *
- *   node bench/run.ts [--quick] [--only ingest|pipeline|odoo]
+ *   node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow]
  *
  * 1. ingest:   the hub as its own process (no-op handler, workers on) driven over HTTP by
  *              bench/loadgen.ts in a separate process; ceilings measured in the same run:
@@ -11,6 +11,9 @@
  * 2. pipeline: N events pre-loaded with ingest(), drained by 1, 2, 4 hub processes with a
  *              handler that inserts one row per event; baseline: graphile-worker 0.18 on the
  *              same PostgreSQL, the same jobs, unordered and with queue_name = key.
+ * 3. odoo:     the Odoo connector benches (bench/odoo.ts, bench/odoo-capture.ts).
+ * 4. flow:     orders end to end through the demo landscape's simulators at fixed latencies
+ *              (bench/order-flow.ts); baseline: a straight script making the same partner calls.
  *
  * Writes bench/RESULTS.md and raw JSON in bench/out/; prints a summary.
  */
@@ -24,6 +27,7 @@ import { migrate } from '../src/platform/migrate.ts';
 import { validateConfig } from '../src/platform/config.ts';
 import { ingest } from '../src/pipeline/inbox.ts';
 import { incomingEvent } from './events.ts';
+import { benchOrderFlow, renderOrderFlow, type FlowResult } from './order-flow.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
 import {
   adminQuery, cpuBusy, cpuSnapshot, cpuUse, createDatabase, dbName, dropDatabase, machine, peakRssMiB, reachable, round, runToEnd, sleep,
@@ -41,8 +45,8 @@ const loaded = reportFrom ? (JSON.parse(readFileSync(reportFrom, 'utf8')) as Raw
 const quick: boolean = loaded ? loaded.quick : args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = loaded ? (loaded.only === 'all' ? undefined : loaded.only) : onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
-if (only !== undefined && only !== 'ingest' && only !== 'pipeline' && only !== 'odoo') {
-  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline|odoo] | --report [bench/out/<run>.json]');
+if (only !== undefined && only !== 'ingest' && only !== 'pipeline' && only !== 'odoo' && only !== 'flow') {
+  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow] | --report [bench/out/<run>.json]');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -807,6 +811,8 @@ interface RawResults {
   odoo?: { file: string; markdown: string; ok: boolean }[] | undefined;
   ingest?: { rows: IngestRow[]; hubPeakRssMiB: number | null; barePeakRssMiB: number | null } | undefined;
   pipeline?: PipelineRow[] | undefined;
+  /** the end-to-end order flow (bench/order-flow.ts) */
+  flow?: FlowResult | undefined;
   failure?: string | undefined;
 }
 
@@ -829,6 +835,10 @@ async function measure(): Promise<RawResults> {
     if ((only === undefined || only === 'odoo') && !interrupted) {
       await probe('between benchmarks');
       raw.odoo = benchOdoo();
+    }
+    if ((only === undefined || only === 'flow') && !interrupted) {
+      await probe('between benchmarks');
+      raw.flow = await benchOrderFlow({ quick, freshDb, serverUrl, log, children, interrupted: () => interrupted });
     }
     await probe('end');
   } catch (e) {
@@ -875,6 +885,7 @@ function busyNoteOf(raw: RawResults): string {
   const rows: { what: string; other: number }[] = [
     ...(raw.ingest?.rows ?? []).map((r) => ({ what: `ingest ${r.target} ${r.mode}`, other: r.cpu?.otherCores ?? 0 })),
     ...(raw.pipeline ?? []).map((r) => ({ what: `pipeline ${r.system} ${r.variant}${r.keys ? ` ${r.keys} keys` : ''} ×${r.processes}`, other: r.cpu.otherCores ?? 0 })),
+    ...(raw.flow ? [{ what: 'order flow (hub)', other: raw.flow.hub.cpu.otherCores ?? 0 }] : []),
   ];
   const disturbed = rows.filter((r) => r.other >= 0.25);
   const probeText = probes.map((p) => `${p.busyPct}% (${p.when})`).join(', ');
@@ -963,6 +974,11 @@ function render(raw: RawResults): { md: string; summary: string } {
       md.push(r.ok ? r.markdown.trim().replace(/^# /, '### ').replace(/\n## /g, '\n#### ') : `### ${r.file}\n\nfailed: ${r.markdown.slice(-800)}`, '');
       summary += `\nODOO (${r.file})\n${r.markdown.split('\n').filter((l) => l.startsWith('|')).join('\n')}\n`;
     }
+  }
+  if (raw.flow) {
+    const f = renderOrderFlow(raw.flow);
+    md.push('## 4. Order flow end to end', '', f.md);
+    summary += '\nORDER FLOW\n' + f.summary;
   }
   let notes = '';
   try {
