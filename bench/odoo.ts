@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { OdooSimulator } from '../simulators/odoo/server.ts';
 import { createOdooClient, type OdooClient } from '../src/connectors/odoo/client.ts';
 import { OdooGateway } from '../src/connectors/odoo/gateway.ts';
+import { seededRandom as prng } from '../simulators/common/random.ts';
 
 const LATENCY_MS = 10;
 
@@ -40,17 +41,6 @@ interface Row {
   correct: boolean;
 }
 
-/** Deterministic PRNG (mulberry32), so every run writes the same updates. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function clientFor(sim: OdooSimulator): OdooClient {
   return createOdooClient({ url: sim.url, db: 'logi', login: 'admin', secret: 'admin', protocol: 'jsonrpc', timeoutMs: 30_000 });

@@ -10,6 +10,8 @@
  */
 import type { OdooSimulator } from '../../simulators/odoo/server.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
+import { seededRandom } from '../../simulators/common/random.ts';
+export { seededRandom };
 
 /** The situations the generator creates. */
 export const SCENARIOS = ['plain', 'split', 'short-pick', 'failed-attempt', 'carrier-outage', 'cancel', 'address'] as const;
@@ -166,17 +168,6 @@ export function describeOrder(o: CreatedOrder): string {
   return `${o.name} ${SCENARIO_LABELS[o.scenario]} → trace ${o.orderId}`;
 }
 
-/** mulberry32: a small, fast, seedable generator of numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Stopped extends Error {
   constructor() {

@@ -27,6 +27,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimListener } from '../../common/listener.ts';
 import { facilityZone, renderingOf, wallTime } from './catalogue.ts';
+import { seededRandom as mulberry32 } from '../../common/random.ts';
 
 export interface DhlSimLocation {
   city?: string;
@@ -135,16 +136,6 @@ class AdminError extends Error {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
