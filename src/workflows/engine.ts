@@ -319,25 +319,58 @@ export class StepRunner extends EventEmitter {
     };
   }
 
+  /**
+   * Runs steps continuously: as soon as a slot frees, the runner claims again; when nothing is
+   * due it looks again after `intervalMs`.
+   */
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    const tick = () => {
-      if (!this.#running) return;
-      this.#busy = this.runDue()
-        .catch((err) => this.#o.log.warn({ err }, 'step runner round failed'))
-        .finally(() => {
-          this.#busy = undefined;
-          if (this.#running) this.#timer = setTimeout(tick, this.#o.intervalMs);
-        });
-    };
-    tick();
+    this.#pump();
+  }
+
+  #inFlight = new Set<Promise<unknown>>();
+  #claiming = false;
+
+  #pump(): void {
+    if (!this.#running || this.#claiming) return;
+    const free = this.#o.concurrency - this.#inFlight.size;
+    if (free <= 0) return;
+    this.#claiming = true;
+    this.#busy = this.#claim(free)
+      .then((claimed) => {
+        for (const s of claimed) {
+          const p = this.#run(s)
+            .catch((err) => this.#o.log.warn({ err }, 'step run failed'))
+            .finally(() => this.#release(s).catch(() => undefined))
+            .finally(() => {
+              this.#inFlight.delete(p);
+              this.#pump();
+            });
+          this.#inFlight.add(p);
+        }
+        return claimed.length;
+      })
+      .catch((err) => {
+        this.#o.log.warn({ err }, 'claiming steps failed');
+        return 0;
+      })
+      .then((n) => {
+        this.#claiming = false;
+        if (!this.#running) return;
+        if (n > 0 && this.#inFlight.size < this.#o.concurrency) this.#pump();
+        else if (n === 0) {
+          clearTimeout(this.#timer);
+          this.#timer = setTimeout(() => this.#pump(), this.#o.intervalMs);
+        }
+      });
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#busy;
+    await Promise.all([...this.#inFlight]);
   }
 
   /**
@@ -345,18 +378,24 @@ export class StepRunner extends EventEmitter {
    * the instance's step lease), runs them, returns what happened.
    */
   async runDue(): Promise<StepRun[]> {
+    const claimed = await this.#claim(this.#o.concurrency);
+    return Promise.all(claimed.map((s) => this.#run(s).finally(() => this.#release(s))));
+  }
+
+  /** Claims up to `limit` due steps, one per workflow instance, taking each instance's step lease. */
+  async #claim(limit: number): Promise<ClaimedStep[]> {
     const now = this.#o.clock.now();
     const lease = new Date(now.getTime() + this.#o.leaseMs);
     const due = await this.#o.pool.query<{ id: string; tenant_id: string; workflow: string; instance: string }>(
       `select id, tenant_id, workflow, instance from hub_workflow_steps
        where (status = 'pending' and run_at <= $1) or (status = 'running' and lease_until < $1)
        order by run_at, id limit $2`,
-      [now, this.#o.concurrency * 4],
+      [now, limit * 4],
     );
     const claimed: ClaimedStep[] = [];
     const instances = new Set<string>();
     for (const c of due.rows) {
-      if (claimed.length >= this.#o.concurrency) break;
+      if (claimed.length >= limit) break;
       const inst = `${c.tenant_id}\u0000${c.workflow}\u0000${c.instance}`;
       if (instances.has(inst)) continue;
       const r = await this.#o.pool.query<ClaimedStep>(
@@ -376,7 +415,7 @@ export class StepRunner extends EventEmitter {
         await this.#release(c);
       }
     }
-    return Promise.all(claimed.map((s) => this.#run(s).finally(() => this.#release(s))));
+    return claimed;
   }
 
   /** Gives the instance's step lease back (when this step holds it). */

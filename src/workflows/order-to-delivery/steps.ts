@@ -112,7 +112,16 @@ function gateway(deps: O2DDeps, ctx: StepContext): OdooGateway {
   return gw;
 }
 
-async function saleOrderIdOf(gw: OdooGateway, orderNumber: unknown): Promise<number> {
+/** The Odoo id of the order: from the cross-reference registry (change capture recorded it), else asked of Odoo. */
+async function saleOrderIdOf(gw: OdooGateway, orderNumber: unknown, known?: { pool: pg.Pool; tenantId: string; orderId: string }): Promise<number> {
+  if (known) {
+    const x = await known.pool.query<{ external_id: string }>(
+      `select external_id from hub_xref where tenant_id = $1 and entity = 'order' and canonical_id = $2 and system = 'odoo' limit 1`,
+      [known.tenantId, known.orderId],
+    );
+    const id = Number(x.rows[0]?.external_id);
+    if (Number.isSafeInteger(id) && id > 0) return id;
+  }
   const ids = (await gw.call('sale.order', 'search', [[['name', '=', String(orderNumber)]]], { limit: 1 })) as number[];
   if (!ids.length) throw new BusinessError({ code: 'odoo.order_not_found', message: `no sale order ${String(orderNumber)} in Odoo` });
   return ids[0]!;
@@ -164,6 +173,8 @@ async function wmsRefOf(pool: pg.Pool, ctx: StepContext, input: Record<string, u
 
 export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefinition> {
   const now = () => deps.clock.now().toISOString();
+  /** Odoo shipping methods by carrier name (null: none of that name), asked once per process */
+  const shippingMethods = new Map<string, number | null>();
 
   const route: StepDefinition = {
     name: 'route',
@@ -344,8 +355,14 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       const extra: Record<string, unknown> = {};
       if (typeof input.weightKg === 'number' && input.weightKg > 0) extra.shipping_weight = input.weightKg;
       if (str(input.carrierName)) {
-        const ids = (await gw.call('delivery.carrier', 'search', [[['name', 'ilike', String(input.carrierName)]]], { limit: 1 })) as number[];
-        if (ids.length) extra.carrier_id = ids[0];
+        const key = `${ctx.tenantId}\u0000${String(input.carrierName).toLowerCase()}`;
+        let id = shippingMethods.get(key);
+        if (id === undefined) {
+          const ids = (await gw.call('delivery.carrier', 'search', [[['name', 'ilike', String(input.carrierName)]]], { limit: 1 })) as number[];
+          id = ids[0] ?? null;
+          shippingMethods.set(key, id);
+        }
+        if (id !== null) extra.carrier_id = id;
       }
       if (Object.keys(extra).length) await gw.write('stock.picking', pickingId, extra);
       return { output: { pickingId, backorderId: r.backorderId, dateDone: r.dateDone } };
@@ -372,9 +389,10 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
       const body = `<p>Tracking ${String(input.shipmentId)}:</p><ul>${lines.map((l) => `<li>${l.replace(/[<>&]/g, '')}</li>`).join('')}</ul><p>${marker}</p>`;
       const targets: [string, number][] = [];
       if (typeof input.pickingId === 'number') targets.push(['stock.picking', input.pickingId]);
-      if (str(input.orderNumber)) targets.push(['sale.order', await saleOrderIdOf(gw, input.orderNumber)]);
+      if (str(input.orderNumber)) targets.push(['sale.order', await saleOrderIdOf(gw, input.orderNumber, { pool: deps.pool, tenantId: ctx.tenantId, orderId: ctx.instance })]);
       for (const [model, id] of targets) {
-        const seen = (await gw.call('mail.message', 'search_count', [[['model', '=', model], ['res_id', '=', id], ['body', 'like', marker]]], {})) as number;
+        // a message is looked for only when an earlier attempt of this step may have posted it
+        const seen = ctx.attempt > 1 ? ((await gw.call('mail.message', 'search_count', [[['model', '=', model], ['res_id', '=', id], ['body', 'like', marker]]], {})) as number) : 0;
         if (seen === 0) await gw.call(model, 'message_post', [[id]], { body, message_type: 'comment', subtype_xmlid: 'mail.mt_note' });
       }
       return { output: { shipmentId: input.shipmentId, lastSeq: Number(scans.rows.at(-1)!.seq), posted: scans.rowCount } };
@@ -386,7 +404,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     maxAttempts: 20,
     async run(input, ctx) {
       const gw = gateway(deps, ctx);
-      const so = await saleOrderIdOf(gw, input.orderNumber);
+      const so = await saleOrderIdOf(gw, input.orderNumber, { pool: deps.pool, tenantId: ctx.tenantId, orderId: ctx.instance });
       let r: { posted: { id: number }[]; invoiceIds: number[] };
       try {
         r = await invoiceDeliveredQuantities(gw, so);
