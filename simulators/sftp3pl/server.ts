@@ -25,7 +25,7 @@
  * and refuses new ones until `down: false`. Administration over HTTP (not part of the 3PL):
  * /__sim/stats, /__sim/reset, /__sim/faults, /__sim/advance, /__sim/stock, /__sim/files.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -174,7 +174,8 @@ export class Sftp3plSimulator {
     this.port = o.port ?? 0;
     this.username = o.username ?? 'hub';
     this.password = o.password ?? 'hub-secret';
-    this.#hostKey = o.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+    // an ECDSA P-256 host key in PEM: ssh2's own ed25519 generator yields a key its parser refuses about once in 200
+    this.#hostKey = o.hostKey ?? generateKeyPairSync('ec', { namedCurve: 'prime256v1', privateKeyEncoding: { type: 'sec1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
     const parsed = ssh2.utils.parseKey(this.#hostKey);
     if (parsed instanceof Error) throw parsed;
     const key = Array.isArray(parsed) ? parsed[0]! : parsed;
