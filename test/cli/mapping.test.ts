@@ -85,3 +85,18 @@ test('usage errors exit 2', async () => {
   const noArgs = await cli(['mapping', 'test']);
   assert.equal(noArgs.code, 2, show(noArgs));
 });
+
+const FILE_PROFILE = join(ROOT, 'src', 'connectors', 'wms-sftp', 'profiles', 'csv3pl.yaml');
+const csv = (name: string) => join(ROOT, 'test', 'fixtures', 'wms-sftp', name);
+
+test('a file profile: a 3PL status file becomes its events; a broken CSV names file, line and column (exit 1)', async () => {
+  const ok = await cli(['mapping', 'test', FILE_PROFILE, csv('PCK_20260302090600_000002_shp-1001.csv'), '--inbound']);
+  assert.equal(ok.code, 0, show(ok));
+  const out = JSON.parse(ok.stdout) as { events: { type: string; data: { fulfilmentRequestId: string } }[] };
+  assert.deepEqual(out.events.map((e) => e.type), ['order.picked.v1']);
+  assert.equal(out.events[0]!.data.fulfilmentRequestId, 'shp-1001');
+  const bad = await cli(['mapping', 'test', FILE_PROFILE, csv('bad-unclosed-quote.csv'), '--inbound']);
+  assert.equal(bad.code, 1, show(bad));
+  assert.match(bad.stderr, /bad-unclosed-quote\.csv:2:39: the quoted field that starts here is never closed/);
+  assert.equal(bad.stdout, '');
+});

@@ -1,6 +1,7 @@
 /**
- * `logistics-hub mapping test <profile.yaml> <fixture.json> [--operation <op> | --inbound]`:
- * runs a WMS mapping profile on a fixture without any network or database, so a profile
+ * `logistics-hub mapping test <profile.yaml> <fixture> [--operation <op> | --inbound]`:
+ * runs a WMS mapping profile (a WMS API's, or a file profile of a 3PL exchanging CSV files,
+ * whose fixtures are the 3PL's CSV files) on a fixture without any network or database, so a profile
  * can be written and checked before a WMS is connected. Prints the canonical result as
  * JSON: for --inbound the events a webhook body becomes, for --operation the HTTP request
  * the canonical input becomes. A profile or mapping problem is reported with the file,
@@ -14,6 +15,40 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.ts';
 import { c, json } from '../output.ts';
 import { buildRequest, mapInbound } from '../../connectors/wms/mappers.ts';
 import { formatProblem, loadProfile, OPERATIONS, ProfileError, type OperationName } from '../../connectors/wms/profile.ts';
+import { basename } from 'node:path';
+import { FILE_OPERATIONS, FileProfileError, loadFileProfile, type FileOperation } from '../../connectors/wms-sftp/profile.ts';
+import { buildFile, mapFile } from '../../connectors/wms-sftp/mappers.ts';
+import { parseCsv } from '../../connectors/wms-sftp/csv.ts';
+
+/** A file profile (a 3PL exchanging CSV files) has a top-level `csv:` section; a WMS API profile does not. */
+const isFileProfile = (yamlText: string) => /^csv:/m.test(yamlText);
+
+/** `mapping test` for a file profile: a CSV status file (--inbound) or a canonical input (--operation). */
+async function testFileProfile(profileFile: string, fixtureFile: string, o: { operation?: string; inbound?: boolean }, overrides: Record<string, string>): Promise<number> {
+  let profile;
+  try {
+    profile = loadFileProfile(profileFile);
+  } catch (e) {
+    if (!(e instanceof FileProfileError)) throw e;
+    for (const p of e.problems) process.stderr.write(`${c.red('error:', process.stderr)} ${formatProblem(p)}\n`);
+    return EXIT_FAILURE;
+  }
+  try {
+    if (o.inbound) {
+      const doc = parseCsv(readFileSync(fixtureFile), basename(fixtureFile));
+      process.stdout.write(json(await mapFile(profile, doc, overrides)) + '\n');
+    } else {
+      if (!(FILE_OPERATIONS as readonly string[]).includes(o.operation!)) throw new UsageError(`a file profile has no operation ${o.operation}`, `one of ${FILE_OPERATIONS.join(', ')}`);
+      const input = parseFixture(fixtureFile, readArg(fixtureFile, 'fixture')) as Record<string, unknown>;
+      const f = await buildFile(profile, o.operation as FileOperation, input, { now: new Date(), overrides });
+      process.stdout.write(json({ file: f.name, rows: f.rows, content: f.content }) + '\n');
+    }
+  } catch (e) {
+    if (e instanceof HubError) return reportMappingError(e);
+    throw e;
+  }
+  return 0;
+}
 
 /** Reads a file for the command; an unreadable file is a usage error (exit 2). */
 function readArg(file: string, what: string): string {
@@ -53,8 +88,8 @@ export function mappingCommand(): Command {
   const test = new Command('test')
     .description('run a profile on a fixture: an inbound webhook body (--inbound) or the canonical input of an outbound operation (--operation), and print the canonical result as JSON')
     .argument('<profile.yaml>', 'the mapping profile (e.g. src/connectors/wms/profiles/simwms.yaml)')
-    .argument('<fixture.json>', 'a webhook body as the WMS sends it (--inbound), or the canonical input of the operation (--operation)')
-    .addOption(new Option('--operation <name>', 'map the canonical input into the request of this outbound operation').choices(OPERATIONS))
+    .argument('<fixture>', 'a webhook body as the WMS sends it, or a CSV status file for a file profile (--inbound); or the canonical input of the operation as JSON (--operation)')
+    .addOption(new Option('--operation <name>', 'map the canonical input into the request (or, for a file profile, the file) of this outbound operation').choices(OPERATIONS))
     .option('--inbound', 'map a webhook body into canonical events')
     .addOption(new Option('--const <name=value...>', "override a profile constant (bound as $name), e.g. --const warehouseId=loc-wh2"))
     .action(
@@ -67,7 +102,8 @@ export function mappingCommand(): Command {
           if (!m) throw new UsageError(`--const ${kv}: expected name=value`);
           overrides[m[1]!] = m[2]!;
         }
-        readArg(profileFile, 'profile'); // an unreadable profile is a usage error; loadProfile reports its content
+        const profileText = readArg(profileFile, 'profile'); // an unreadable profile is a usage error; loadProfile reports its content
+        if (isFileProfile(profileText)) return testFileProfile(profileFile, fixtureFile, o, overrides);
         const fixtureText = readArg(fixtureFile, 'fixture');
         let profile;
         try {
@@ -96,6 +132,7 @@ export function mappingCommand(): Command {
   examples(test, [
     ['logistics-hub mapping test src/connectors/wms/profiles/simwms.yaml pick.json --inbound', 'the events a webhook becomes'],
     ['logistics-hub mapping test my-wms.yaml released.json --operation release', 'the request a release becomes'],
+    ['logistics-hub mapping test src/connectors/wms-sftp/profiles/csv3pl.yaml PCK_20260302090600_000002_shp-1001.csv --inbound', 'the events a 3PL status file becomes'],
   ]);
   test.addHelpText('after', '\nExit codes: 0 mapped, 1 the profile or the mapping failed (file, line and path on stderr), 2 usage error.\n');
   mapping.addCommand(test);
