@@ -93,7 +93,7 @@ describe('order to delivery to invoice', () => {
     }
     assert.deepEqual(await q(`select seq from hub_dead_letters`).catch(() => []), [], 'no dead letter');
     // the label the WMS was given is served to it by reference
-    const [bookedEv] = await q<{ data: { labels: { uri: string; format: string }[] } }>(`select data from hub_events where type = 'shipment.booked.v1' and data->>'orderId' = $1`, [orderId]);
+    const [bookedEv] = await q<{ data: { labels: { uri: string; format: string }[] } }>(`select data from hub_events where type = 'shipment.booked.v1' and data->>'orderId' = $1 and source = 'urn:hub:workflow:order-to-delivery'`, [orderId]);
     const uri = bookedEv!.data.labels[0]!.uri;
     assert.match(uri, /^urn:hub:document:/);
     const label = await fetch(`${l.hub.url}/v1/documents/${uri.slice('urn:hub:document:'.length)}`, { headers: { authorization: `Bearer ${await token()}` } });

@@ -114,6 +114,9 @@ export function trackingHandler(o: TrackingOptions): Handler {
           return;
         }
         const tn = String(data.trackingNumber);
+        // the same number booked through one adapter and echoed by Odoo is tracked once, by the first
+        const other = await ctx.tx.query(`select 1 from hub_tracking where tenant_id = $1 and tracking_number = $2 and carrier <> $3 and shipment_id is not null limit 1`, [ev.tenantId, tn, carrier]);
+        if (other.rowCount) return;
         const pieces = Array.isArray(data.packages) ? (data.packages as { trackingNumber: string }[]).map((p) => p.trackingNumber).filter((p) => p !== tn) : [];
         const existing = await lockRow(ctx.tx, ev.tenantId, carrier, tn);
         const state = existing?.state ?? emptyTracking(carrier, tn, pieces.length ? [tn, ...pieces] : []);
