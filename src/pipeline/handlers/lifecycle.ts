@@ -55,7 +55,8 @@ async function foldInto(subject: string, kind: LifecycleKind, e: StoredEvent, ct
   }
   const known = new Set(before.flags.map(flagId));
   for (const f of after.flags) {
-    if (!known.has(flagId(f))) ctx.log.warn({ subject, flag: f.kind, milestone: f.milestone, from: f.from, reason: f.reason }, 'lifecycle event recorded but not applied');
+    // a second report of a milestone already reached (a carrier's scan and its delivery notice) is expected: info, not a warning
+    if (!known.has(flagId(f))) ctx.log[f.kind === 'duplicate' ? 'info' : 'warn']({ subject, flag: f.kind, milestone: f.milestone, from: f.from, reason: f.reason }, 'lifecycle event recorded but not applied');
   }
   if (announce && after.state !== before.state) {
     await ctx.outbox({
