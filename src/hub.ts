@@ -93,7 +93,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   // carrier webhooks partners may name as their mapper
   registerWebhookMapper(easyPostWebhookMapper(clock));
   let odoo: OdooRuntime | undefined;
-  const flows = new OrderToDeliveryRuntime({ pool: db.pool, keyring, config, clock, log: log.child({ component: 'flows' }), odoo: (t) => odoo?.gateway(t) });
+  const flows = new OrderToDeliveryRuntime({ pool: db.pool, keyring, config, clock, log: log.child({ component: 'flows' }), metrics, odoo: (t) => odoo?.gateway(t) });
   const handlers = [
     ...(opts.replaceHandlers ? [] : builtinHandlers({ stream: !!config.nats.url })),
     ...(flows.configured ? flows.handlers() : []),

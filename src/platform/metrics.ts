@@ -85,6 +85,19 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    workflowSteps: new Counter({
+      name: 'hub_workflow_steps_total',
+      help: 'Workflow steps run (each a call to a partner: WMS, carrier, Odoo), by workflow, step and outcome (done, retry, failed).',
+      labelNames: ['workflow', 'step', 'outcome'] as const,
+      registers: [registry],
+    }),
+    workflowStepDuration: new Histogram({
+      name: 'hub_workflow_step_duration_seconds',
+      help: 'Time one workflow step took (the partner calls it made), by workflow, step and outcome.',
+      labelNames: ['workflow', 'step', 'outcome'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -28,6 +28,7 @@ import { exceptionDefaults, type ExceptionClass } from '../domain/model.ts';
 import type { Clock } from '../platform/clock.ts';
 import { withTx } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
 import { ingest } from '../pipeline/inbox.ts';
 import type { Handler, HandlerContext, IncomingEvent, StoredEvent } from '../pipeline/types.ts';
 
@@ -279,6 +280,8 @@ export interface StepRunnerOptions {
   maxBackoffMs?: number;
   /** poll interval of `start` (default 250 ms) */
   intervalMs?: number;
+  /** where steps are counted and timed */
+  metrics?: Pick<Metrics, 'workflowSteps' | 'workflowStepDuration'>;
 }
 
 export interface StepRun {
@@ -304,7 +307,7 @@ interface ClaimedStep {
 
 /** Claims and runs due steps. Emits 'step' with a StepRun after each. */
 export class StepRunner extends EventEmitter {
-  readonly #o: Required<Omit<StepRunnerOptions, 'workflows'>> & { workflows: Map<string, WorkflowDefinition<unknown>> };
+  readonly #o: Required<Omit<StepRunnerOptions, 'workflows' | 'metrics'>> & { workflows: Map<string, WorkflowDefinition<unknown>>; metrics?: StepRunnerOptions['metrics'] };
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #busy: Promise<unknown> | undefined;
@@ -316,6 +319,7 @@ export class StepRunner extends EventEmitter {
       workflows: new Map(o.workflows.map((w) => [w.name, w])),
       concurrency: o.concurrency ?? 8, leaseMs: o.leaseMs ?? 300_000,
       baseBackoffMs: o.baseBackoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 600_000, intervalMs: o.intervalMs ?? 250,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
     };
   }
 
@@ -434,6 +438,7 @@ export class StepRunner extends EventEmitter {
     let result: StepResult | undefined;
     let error: HubError | undefined;
     let events: IncomingEvent[] = [];
+    const started = performance.now();
     try {
       if (!step) throw new HubError({ code: 'workflow.unknown_step', errorClass: 'permanent', message: `no step ${s.step} in workflow ${s.workflow}` });
       result = await step.run(s.input, { tenantId: s.tenant_id, workflow: s.workflow, instance: s.instance, stepKey: s.step_key, attempt: s.attempts, clock: this.#o.clock, log });
@@ -483,6 +488,8 @@ export class StepRunner extends EventEmitter {
         run = { ...base, outcome: 'failed', error: err };
       }
     }
+    this.#o.metrics?.workflowSteps.inc({ workflow: s.workflow, step: s.step, outcome: run.outcome });
+    this.#o.metrics?.workflowStepDuration.observe({ workflow: s.workflow, step: s.step, outcome: run.outcome }, (performance.now() - started) / 1000);
     this.emit('step', run);
     return run;
   }

@@ -100,6 +100,12 @@ describe('order to delivery to invoice', () => {
     assert.equal(label.status, 200);
     assert.equal(label.headers.get('content-type'), 'application/pdf');
     assert.equal(Buffer.from(await label.arrayBuffer()).subarray(0, 5).toString('latin1'), '%PDF-');
+    // every partner call is counted and timed by step
+    const metrics = await (await fetch(`${l.hub.url}/metrics`, { headers: { authorization: `Bearer ${await token()}` } })).text();
+    for (const step of ['route', 'wms.release', 'carrier.book', 'wms.labels', 'odoo.validate', 'odoo.invoice']) {
+      assert.match(metrics, new RegExp(`hub_workflow_steps_total\\{workflow="order-to-delivery",step="${step.replace('.', '\\.')}",outcome="done"\\} [1-9]`), step);
+    }
+    assert.match(metrics, /hub_workflow_step_duration_seconds_bucket\{le="30",workflow="order-to-delivery",step="carrier\.book",outcome="done"\} [1-9]/);
     // what `logistics-hub trace <order>` shows: the workflow, its parts and steps, and the shipment's events with the order's
     const t = await collectTrace(db.pool, orderId);
     assert.deepEqual(t.workflows.map((w) => w.status), ['completed']);

@@ -25,6 +25,7 @@ import type { OdooGateway } from '../../connectors/odoo/gateway.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { HubConfig } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
 import type { Keyring } from '../../security/keyring.ts';
 import { activeSecretValues } from '../../security/secrets.ts';
 import { registerWebhookMapper } from '../../pipeline/webhook-mappers.ts';
@@ -41,6 +42,7 @@ export interface FlowRuntimeDeps {
   config: HubConfig;
   clock: Clock;
   log: Logger;
+  metrics?: Metrics;
   odoo(tenantId: string): OdooGateway | undefined;
 }
 
@@ -89,7 +91,7 @@ export class OrderToDeliveryRuntime {
         if (w.wms) this.#registerWmsMapper(w.id, w.wms.profile, wmsConstants(w));
       }
     }
-    this.runner = new StepRunner({ pool: d.pool, workflows: [this.definition], clock: d.clock, log: d.log.child({ component: 'steps' }), concurrency: d.config.flows.stepConcurrency });
+    this.runner = new StepRunner({ pool: d.pool, workflows: [this.definition], clock: d.clock, log: d.log.child({ component: 'steps' }), concurrency: d.config.flows.stepConcurrency, ...(d.metrics ? { metrics: d.metrics } : {}) });
   }
 
   get configured(): boolean {
