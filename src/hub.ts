@@ -146,7 +146,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   };
 
   const committer = new GroupCommitter(db.pool);
-  odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }) });
+  odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }), metrics });
   const odooRuntime = odoo;
   const server = await buildServer({
     pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness,

@@ -85,6 +85,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    connectorBreakerOpen: new Gauge({
+      name: 'hub_connector_breaker_open',
+      help: "1 while a connector's circuit breaker holds its calls back (the partner is down), else 0; by connector and tenant.",
+      labelNames: ['connector', 'tenant'] as const,
+      registers: [registry],
+    }),
+    captureLastPoll: new Gauge({
+      name: 'hub_odoo_capture_last_poll_timestamp_seconds',
+      help: 'When change capture last completed a poll of an Odoo model (Unix seconds), by tenant and model; time() minus it is the capture lag.',
+      labelNames: ['tenant', 'model'] as const,
+      registers: [registry],
+    }),
     workflowSteps: new Counter({
       name: 'hub_workflow_steps_total',
       help: 'Workflow steps run (each a call to a partner: WMS, carrier, Odoo), by workflow, step and outcome (done, retry, failed).',

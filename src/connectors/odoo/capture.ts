@@ -212,6 +212,8 @@ export interface ChangeCaptureOptions {
   onError?: (err: unknown) => void;
   /** Called once per model with the fields the mappers read that this Odoo does not have. */
   onMissingFields?: (model: string, fields: string[]) => void;
+  /** Called after each completed poll of a model (not after a skipped one). */
+  onPolled?: (report: CaptureReport) => void;
 }
 
 export interface CaptureReport {
@@ -256,6 +258,7 @@ export class ChangeCapture {
   private readonly scheduler: Scheduler;
   private readonly clock: Clock;
   private readonly onError: (err: unknown) => void;
+  private readonly onPolled: (report: CaptureReport) => void;
   private timer: unknown;
   private running = false;
   private inFlight: Promise<unknown> | undefined;
@@ -278,6 +281,7 @@ export class ChangeCapture {
     this.scheduler = o.scheduler ?? realScheduler;
     this.clock = o.clock ?? systemClock;
     this.onError = o.onError ?? (() => undefined);
+    this.onPolled = o.onPolled ?? (() => undefined);
     if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(this.startAt)) throw new Error(`startAt must be YYYY-MM-DD HH:MM:SS, got ${this.startAt}`);
   }
 
@@ -290,7 +294,10 @@ export class ChangeCapture {
 
   /** Polls one model (pages until a short page or the page budget). */
   pollModel(model: CapturedModel): Promise<CaptureReport> {
-    return this.serial(model, () => this.withPollLock(model, () => this.pollPages(model)));
+    return this.serial(model, () => this.withPollLock(model, () => this.pollPages(model))).then((r) => {
+      if (!r.skipped) this.onPolled(r);
+      return r;
+    });
   }
 
   /**

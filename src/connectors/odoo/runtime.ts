@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { HubConfig } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
 import type { Keyring } from '../../security/keyring.ts';
 import { ChangeCapture } from './capture.ts';
 import type { OdooClient } from './client.ts';
@@ -21,12 +22,12 @@ interface TenantRuntime {
 }
 
 export class OdooRuntime {
-  readonly #deps: { pool: pg.Pool; keyring: Keyring; config: HubConfig; log: Logger };
+  readonly #deps: { pool: pg.Pool; keyring: Keyring; config: HubConfig; log: Logger; metrics?: Metrics };
   readonly #tenants = new Map<string, TenantRuntime>();
   readonly #retry = new Map<string, NodeJS.Timeout>();
   #stopped = false;
 
-  constructor(deps: { pool: pg.Pool; keyring: Keyring; config: HubConfig; log: Logger }) {
+  constructor(deps: { pool: pg.Pool; keyring: Keyring; config: HubConfig; log: Logger; metrics?: Metrics }) {
     this.#deps = deps;
   }
 
@@ -64,11 +65,18 @@ export class OdooRuntime {
         intervalMs: this.#deps.config.connectors.odoo[tenantId]!.captureIntervalMs,
         onError: (err) => log.warn({ err }, 'change capture failed; it polls again at the next interval'),
         onMissingFields: (model, fields) => log.info({ model, fields }, 'this Odoo has no such fields; they are read as absent'),
+        onPolled: (r) => this.#deps.metrics?.captureLastPoll.set({ tenant: tenantId, model: r.model }, Date.now() / 1000),
       });
       if (this.#stopped) return void (await client.close());
       capture.start();
       const c = this.#deps.config.connectors.odoo[tenantId]!;
       const gateway = new OdooGateway(client, { concurrency: c.concurrency, ...(c.ratePerSecond ? { ratePerSecond: c.ratePerSecond } : {}) });
+      const breaker = this.#deps.metrics?.connectorBreakerOpen;
+      breaker?.set({ connector: 'odoo', tenant: tenantId }, 0);
+      gateway.on('breaker', (b) => {
+        breaker?.set({ connector: 'odoo', tenant: tenantId }, b.state === 'closed' ? 0 : 1);
+        log.warn({ state: b.state, failures: b.failures }, `the Odoo circuit breaker is ${b.state}`);
+      });
       this.#tenants.set(tenantId, { client, capture, gateway });
       log.info('Odoo change capture started');
     } catch (err) {

@@ -59,6 +59,9 @@ test('change capture starts with the hub for each configured tenant and feeds th
   assert.ok(rows.every((r) => r.tenant_id === 'default'));
   assert.deepEqual(hub.odoo.tenants, ['default'], 'the tenant without its secret did not start, and did not stop the hub');
   assert.equal((await fetch(`${hub.url}/healthz`)).status, 200);
+  const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+  assert.match(metrics, /hub_odoo_capture_last_poll_timestamp_seconds\{tenant="default",model="sale\.order"\} \d/, 'the capture lag can be watched');
+  assert.match(metrics, /hub_connector_breaker_open\{connector="odoo",tenant="default"\} 0/, 'the breaker is watched (closed)');
 });
 
 test('Odoo webhook automations reach the connector as hints, authenticated by the tenant\'s URL token', async () => {
