@@ -113,3 +113,46 @@ export function localTimeToUtc(local: string, zone: string): string | undefined 
   // a skipped local time: read it with the offset before the change
   return new Date(wall - before * 60_000).toISOString();
 }
+
+// ------------------------------------------------------------------ zones of places
+
+/**
+ * US states and Canadian provinces that lie in one zone. Multi-zone ones (TX, FL, KY, TN, IN, MI,
+ * ID, ND, SD, NE, KS, OR, AK; AZ with its Navajo Nation; ON, QC, MB...) are left out on purpose.
+ */
+const SINGLE_ZONE_REGIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  US: Object.fromEntries([
+    ...['CT', 'DE', 'DC', 'GA', 'ME', 'MD', 'MA', 'NH', 'NJ', 'NY', 'NC', 'OH', 'PA', 'RI', 'SC', 'VT', 'VA', 'WV'].map((r) => [r, 'America/New_York']),
+    ...['AL', 'AR', 'IL', 'IA', 'LA', 'MN', 'MS', 'MO', 'OK', 'WI'].map((r) => [r, 'America/Chicago']),
+    ...['CO', 'MT', 'NM', 'UT', 'WY'].map((r) => [r, 'America/Denver']),
+    ...['CA', 'WA'].map((r) => [r, 'America/Los_Angeles']),
+    ['HI', 'Pacific/Honolulu'],
+    ['PR', 'America/Puerto_Rico'],
+  ]),
+  CA: { NS: 'America/Halifax', PE: 'America/Halifax', NB: 'America/Moncton', NL: 'America/St_Johns', BC: 'America/Vancouver' },
+};
+
+/** Countries (ISO 3166-1 alpha-2) that lie in one zone; multi-zone countries are absent on purpose. */
+export const SINGLE_ZONE_COUNTRIES: Readonly<Record<string, string>> = {
+  AE: 'Asia/Dubai', AT: 'Europe/Vienna', BE: 'Europe/Brussels', BG: 'Europe/Sofia', CH: 'Europe/Zurich', CN: 'Asia/Shanghai',
+  CZ: 'Europe/Prague', DE: 'Europe/Berlin', DK: 'Europe/Copenhagen', EE: 'Europe/Tallinn', EG: 'Africa/Cairo', FI: 'Europe/Helsinki',
+  FR: 'Europe/Paris', GB: 'Europe/London', GR: 'Europe/Athens', HK: 'Asia/Hong_Kong', HR: 'Europe/Zagreb', HU: 'Europe/Budapest',
+  IE: 'Europe/Dublin', IL: 'Asia/Jerusalem', IN: 'Asia/Kolkata', IT: 'Europe/Rome', JP: 'Asia/Tokyo', KE: 'Africa/Nairobi',
+  KR: 'Asia/Seoul', LT: 'Europe/Vilnius', LU: 'Europe/Luxembourg', LV: 'Europe/Riga', MA: 'Africa/Casablanca', MY: 'Asia/Kuala_Lumpur',
+  NG: 'Africa/Lagos', NL: 'Europe/Amsterdam', NO: 'Europe/Oslo', PH: 'Asia/Manila', PL: 'Europe/Warsaw', PR: 'America/Puerto_Rico',
+  RO: 'Europe/Bucharest', SA: 'Asia/Riyadh', SE: 'Europe/Stockholm', SG: 'Asia/Singapore', SI: 'Europe/Ljubljana', SK: 'Europe/Bratislava',
+  TH: 'Asia/Bangkok', TR: 'Europe/Istanbul', TW: 'Asia/Taipei', VN: 'Asia/Ho_Chi_Minh', ZA: 'Africa/Johannesburg',
+};
+
+/**
+ * The IANA zone a scan's place fixes (the `zone` time rule), or undefined when it fixes none: an
+ * unknown place, a multi-zone country without a single-zone region. Case-insensitive.
+ */
+export function zoneOfPlace(countryCode: string | undefined, region?: string): string | undefined {
+  const cc = countryCode?.toUpperCase();
+  if (!cc) return undefined;
+  const own = (t: Readonly<Record<string, string>>, k: string) => (Object.hasOwn(t, k) ? t[k] : undefined);
+  const regions = Object.hasOwn(SINGLE_ZONE_REGIONS, cc) ? SINGLE_ZONE_REGIONS[cc] : undefined;
+  if (regions) return region ? own(regions, region.toUpperCase()) : undefined;
+  return own(SINGLE_ZONE_COUNTRIES, cc);
+}

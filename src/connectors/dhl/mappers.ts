@@ -23,7 +23,7 @@
  * Nothing is de-duplicated here: the same event twice gives the same scan twice.
  */
 import type { ExceptionClass, TrackingStatus } from '../../domain/model.ts';
-import { localTimeToUtc, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
+import { localTimeToUtc, zoneOfPlace, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
 import type { TrackResult } from '../carrier-port.ts';
 import type { DhlLookup } from './client.ts';
 
@@ -73,27 +73,15 @@ const UNKNOWN_ROW: DhlStatusRow = { status: 'unknown', meaning: 'not in the tabl
 
 /** The row of a scan code: exact, else its documented group, else 'unknown'. */
 export function dhlStatusOf(code: string): DhlStatusRow {
-  const exact = DHL_STATUS_TABLE[code];
+  const exact = Object.hasOwn(DHL_STATUS_TABLE, code) ? DHL_STATUS_TABLE[code] : undefined;
   if (exact) return exact;
   const i = code.indexOf(':');
   if (i > 0) {
-    const group = DHL_STATUS_TABLE[code.slice(0, i)];
+    const group = Object.hasOwn(DHL_STATUS_TABLE, code.slice(0, i)) ? DHL_STATUS_TABLE[code.slice(0, i)] : undefined;
     if (group) return group;
   }
   return UNKNOWN_ROW;
 }
-
-/** IANA zone of single-zone countries (ISO 3166-1 alpha-2); multi-zone countries are absent on purpose. */
-export const DHL_COUNTRY_ZONES: Readonly<Record<string, string>> = {
-  AE: 'Asia/Dubai', AT: 'Europe/Vienna', BE: 'Europe/Brussels', BG: 'Europe/Sofia', CH: 'Europe/Zurich', CN: 'Asia/Shanghai',
-  CZ: 'Europe/Prague', DE: 'Europe/Berlin', DK: 'Europe/Copenhagen', EE: 'Europe/Tallinn', EG: 'Africa/Cairo', FI: 'Europe/Helsinki',
-  FR: 'Europe/Paris', GB: 'Europe/London', GR: 'Europe/Athens', HK: 'Asia/Hong_Kong', HR: 'Europe/Zagreb', HU: 'Europe/Budapest',
-  IE: 'Europe/Dublin', IL: 'Asia/Jerusalem', IN: 'Asia/Kolkata', IT: 'Europe/Rome', JP: 'Asia/Tokyo', KE: 'Africa/Nairobi',
-  KR: 'Asia/Seoul', LT: 'Europe/Vilnius', LU: 'Europe/Luxembourg', LV: 'Europe/Riga', MA: 'Africa/Casablanca', MY: 'Asia/Kuala_Lumpur',
-  NG: 'Africa/Lagos', NL: 'Europe/Amsterdam', NO: 'Europe/Oslo', PH: 'Asia/Manila', PL: 'Europe/Warsaw', RO: 'Europe/Bucharest',
-  SA: 'Asia/Riyadh', SE: 'Europe/Stockholm', SG: 'Asia/Singapore', SI: 'Europe/Ljubljana', SK: 'Europe/Bratislava', TH: 'Asia/Bangkok',
-  TR: 'Europe/Istanbul', TW: 'Asia/Taipei', VN: 'Asia/Ho_Chi_Minh', ZA: 'Africa/Johannesburg',
-};
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
@@ -128,7 +116,7 @@ export function dhlScanTime(timestamp: unknown, countryCode: string | undefined,
     }
     return { occurredAt: new Date(Date.parse(asUtc) - minutes * 60_000).toISOString(), timeRule: 'offset', localTime };
   }
-  const zone = countryCode ? DHL_COUNTRY_ZONES[countryCode.toUpperCase()] : undefined;
+  const zone = zoneOfPlace(countryCode);
   if (zone) {
     const at = localTimeToUtc(wall, zone);
     return at ? { occurredAt: at, timeRule: 'zone', localTime, timeZone: zone } : undefined;

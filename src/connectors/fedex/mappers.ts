@@ -25,7 +25,7 @@
  * de-duplicate: duplicated scans come out twice with the same `code` and `occurredAt`.
  */
 import type { ExceptionClass, TrackingStatus } from '../../domain/model.ts';
-import { isKnownZone, localTimeToUtc, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
+import { isKnownZone, localTimeToUtc, zoneOfPlace, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
 import { fedexError } from './errors.ts';
 
 export interface FedexStatusRow {
@@ -114,35 +114,6 @@ export function fedexStatus(eventType: string): FedexStatusRow | undefined {
 
 // ------------------------------------------------------------------ time
 
-const US_STATE_ZONES: Readonly<Record<string, string>> = {
-  CT: 'America/New_York', DE: 'America/New_York', DC: 'America/New_York', GA: 'America/New_York', ME: 'America/New_York',
-  MD: 'America/New_York', MA: 'America/New_York', NH: 'America/New_York', NJ: 'America/New_York', NY: 'America/New_York',
-  NC: 'America/New_York', OH: 'America/New_York', PA: 'America/New_York', RI: 'America/New_York', SC: 'America/New_York',
-  VT: 'America/New_York', VA: 'America/New_York', WV: 'America/New_York',
-  AL: 'America/Chicago', AR: 'America/Chicago', IL: 'America/Chicago', IA: 'America/Chicago', LA: 'America/Chicago',
-  MN: 'America/Chicago', MS: 'America/Chicago', MO: 'America/Chicago', OK: 'America/Chicago', WI: 'America/Chicago',
-  CO: 'America/Denver', MT: 'America/Denver', NM: 'America/Denver', UT: 'America/Denver', WY: 'America/Denver',
-  AZ: 'America/Phoenix', CA: 'America/Los_Angeles', WA: 'America/Los_Angeles', HI: 'Pacific/Honolulu',
-};
-
-const COUNTRY_ZONES: Readonly<Record<string, string>> = {
-  DE: 'Europe/Berlin', FR: 'Europe/Paris', GB: 'Europe/London', NL: 'Europe/Amsterdam', BE: 'Europe/Brussels',
-  IT: 'Europe/Rome', PL: 'Europe/Warsaw', AT: 'Europe/Vienna', CH: 'Europe/Zurich', IE: 'Europe/Dublin',
-  SE: 'Europe/Stockholm', DK: 'Europe/Copenhagen', NO: 'Europe/Oslo', FI: 'Europe/Helsinki', CZ: 'Europe/Prague',
-  JP: 'Asia/Tokyo', CN: 'Asia/Shanghai', IN: 'Asia/Kolkata', SG: 'Asia/Singapore', HK: 'Asia/Hong_Kong',
-  KR: 'Asia/Seoul', PR: 'America/Puerto_Rico',
-};
-
-/**
- * The IANA zone of a place when its US state or its country lies in one zone only; undefined
- * for places spanning zones (TX, TN, FL, IN, KY, ... ; US, CA, MX, AU, BR, RU, ...) or unknown.
- */
-export function zoneOfPlace(place: { region?: string | undefined; countryCode?: string | undefined } | undefined): string | undefined {
-  const cc = place?.countryCode?.toUpperCase();
-  if (cc === 'US') return place?.region ? US_STATE_ZONES[place.region.toUpperCase()] : undefined;
-  return cc ? COUNTRY_ZONES[cc] : undefined;
-}
-
 export interface ReadTime {
   /** RFC 3339 UTC instant, millisecond precision */
   occurredAt: string;
@@ -179,7 +150,7 @@ export function readFedexTime(value: unknown, place: { region?: string | undefin
     }
     return { occurredAt: new Date(wall - minutes * 60_000).toISOString(), timeRule: 'offset', localTime };
   }
-  const zone = zoneOfPlace(place);
+  const zone = zoneOfPlace(place?.countryCode, place?.region);
   if (zone) {
     const at = localTimeToUtc(localTime, zone);
     return at ? { occurredAt: at, timeRule: 'zone', localTime, timeZone: zone } : undefined;

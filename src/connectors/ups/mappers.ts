@@ -28,7 +28,7 @@
  * merges them.
  */
 import type { ExceptionClass, TrackingStatus } from '../../domain/model.ts';
-import { localTimeToUtc, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
+import { localTimeToUtc, zoneOfPlace, type CarrierScan, type ScanPlace, type TimeRule } from '../../domain/tracking.ts';
 import type { TrackResult } from '../carrier-port.ts';
 import { upsError } from './errors.ts';
 
@@ -101,7 +101,8 @@ export const UPS_STATUS_TYPE_TABLE: Readonly<Record<string, UpsStatusRow>> = {
 
 /** The canonical status and exception class of a UPS status (statusCode first; type only when there is none). */
 export function upsStatusOf(statusCode: string | undefined, type: string | undefined): { status: TrackingStatus; exceptionClass?: ExceptionClass } {
-  const row = statusCode ? UPS_STATUS_TABLE[statusCode] : type ? UPS_STATUS_TYPE_TABLE[type] : undefined;
+  // own keys only: a code such as "toString" must not find Object.prototype
+  const row = statusCode ? (Object.hasOwn(UPS_STATUS_TABLE, statusCode) ? UPS_STATUS_TABLE[statusCode] : undefined) : type && Object.hasOwn(UPS_STATUS_TYPE_TABLE, type) ? UPS_STATUS_TYPE_TABLE[type] : undefined;
   if (!row) return { status: 'unknown' };
   return row.exceptionClass ? { status: row.status, exceptionClass: row.exceptionClass } : { status: row.status };
 }
@@ -113,38 +114,6 @@ export function upsScanCode(statusCode: string | undefined, type: string | undef
 }
 
 // --------------------------------------------------------------------------- places and zones
-
-/**
- * Zones of places that fix one. Only single-zone US states, Canadian provinces and countries:
- * a multi-zone place (TX, FL, KY, TN, IN, MI, AZ with its Navajo Nation, ON, ES with the Canaries)
- * gives no zone, and the time is read in the default zone and flagged `assumed`.
- */
-const SINGLE_ZONE_REGIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  US: Object.fromEntries([
-    ...['CT', 'DE', 'DC', 'GA', 'ME', 'MD', 'MA', 'NH', 'NJ', 'NY', 'NC', 'OH', 'PA', 'RI', 'SC', 'VT', 'VA', 'WV'].map((s) => [s, 'America/New_York']),
-    ...['AL', 'AR', 'IL', 'IA', 'LA', 'MN', 'MS', 'MO', 'OK', 'WI'].map((s) => [s, 'America/Chicago']),
-    ...['CO', 'MT', 'NM', 'UT', 'WY'].map((s) => [s, 'America/Denver']),
-    ...['CA', 'WA'].map((s) => [s, 'America/Los_Angeles']),
-    ['HI', 'Pacific/Honolulu'],
-    ['PR', 'America/Puerto_Rico'],
-  ]),
-  CA: { NS: 'America/Halifax', PE: 'America/Halifax', NB: 'America/Moncton', NL: 'America/St_Johns', BC: 'America/Vancouver' },
-};
-
-const SINGLE_ZONE_COUNTRIES: Readonly<Record<string, string>> = {
-  GB: 'Europe/London', IE: 'Europe/Dublin', FR: 'Europe/Paris', DE: 'Europe/Berlin', NL: 'Europe/Amsterdam', BE: 'Europe/Brussels', LU: 'Europe/Luxembourg',
-  IT: 'Europe/Rome', PL: 'Europe/Warsaw', CH: 'Europe/Zurich', AT: 'Europe/Vienna', DK: 'Europe/Copenhagen', SE: 'Europe/Stockholm', NO: 'Europe/Oslo',
-  FI: 'Europe/Helsinki', CZ: 'Europe/Prague', SK: 'Europe/Bratislava', HU: 'Europe/Budapest', JP: 'Asia/Tokyo', KR: 'Asia/Seoul', CN: 'Asia/Shanghai',
-  HK: 'Asia/Hong_Kong', TW: 'Asia/Taipei', SG: 'Asia/Singapore', IN: 'Asia/Kolkata', IL: 'Asia/Jerusalem', ZA: 'Africa/Johannesburg', PR: 'America/Puerto_Rico',
-};
-
-/** The IANA zone a place fixes, or undefined when it does not (unknown or multi-zone). */
-export function zoneOfPlace(countryCode: string | undefined, region: string | undefined): string | undefined {
-  if (!countryCode) return undefined;
-  const regions = SINGLE_ZONE_REGIONS[countryCode];
-  if (regions) return region ? regions[region] : undefined;
-  return SINGLE_ZONE_COUNTRIES[countryCode];
-}
 
 // --------------------------------------------------------------------------- time
 

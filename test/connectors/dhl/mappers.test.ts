@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { EXCEPTION_CLASSES, TRACKING_STATUSES } from '../../../src/domain/model.ts';
-import { DHL_COUNTRY_ZONES, DHL_STATUS_TABLE, dhlScanTime, dhlStatusOf, mapDhlLookup, mapDhlShipment } from '../../../src/connectors/dhl/mappers.ts';
+import { SINGLE_ZONE_COUNTRIES } from '../../../src/domain/tracking.ts';
+import { DHL_STATUS_TABLE, dhlScanTime, dhlStatusOf, mapDhlLookup, mapDhlShipment } from '../../../src/connectors/dhl/mappers.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/dhl/${name}`, import.meta.url), 'utf8'));
 const UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -106,7 +107,7 @@ const localTimeArb = fc
   .record({ y: fc.integer({ min: 2000, max: 2099 }), mo: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }) })
   .map((t) => `${t.y}-${pad(t.mo)}-${pad(t.d)}T${pad(t.h)}:${pad(t.mi)}:${pad(t.s)}`);
 const offsetArb = fc.oneof(fc.constant(''), fc.constant('Z'), fc.record({ sign: fc.constantFrom('+', '-'), h: fc.integer({ min: 0, max: 14 }), m: fc.constantFrom(0, 30, 45) }).map((o) => `${o.sign}${pad(o.h)}:${pad(o.m)}`));
-const countryArb = fc.oneof(fc.constantFrom(...Object.keys(DHL_COUNTRY_ZONES)), fc.constantFrom('US', 'CA', 'AU', 'BR', 'RU'), fc.constant(undefined));
+const countryArb = fc.oneof(fc.constantFrom(...Object.keys(SINGLE_ZONE_COUNTRIES)), fc.constantFrom('US', 'CA', 'AU', 'BR', 'RU'), fc.constant(undefined));
 const knownCodeArb = fc.constantFrom(...Object.keys(DHL_STATUS_TABLE));
 const eventArb = fc.record(
   {

@@ -15,8 +15,8 @@ import {
   mapAssociatedResponse,
   mapTrackingNumbersResponse,
   readFedexTime,
-  zoneOfPlace,
 } from '../../../src/connectors/fedex/mappers.ts';
+import { zoneOfPlace } from '../../../src/domain/tracking.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/fedex/${name}`, import.meta.url), 'utf8'));
 const OPTS = { assumedTimeZone: 'America/Chicago' };
@@ -120,8 +120,8 @@ test('readFedexTime: offset, zone from the place, assumed zone; never UTC withou
   for (const bad of ['2025-10-21', '2024-02-30T10:00:00-05:00', '2024-02-10T25:00:00', 'x', 42, undefined, '2024-02-10T10:00:00+25:00']) {
     assert.equal(readFedexTime(bad, undefined, 'America/Chicago'), undefined, String(bad));
   }
-  assert.equal(zoneOfPlace({ region: 'TN', countryCode: 'US' }), undefined, 'a state spanning two zones');
-  assert.equal(zoneOfPlace({ countryCode: 'de' }), 'Europe/Berlin');
+  assert.equal(zoneOfPlace('US', 'TN'), undefined, 'a state spanning two zones');
+  assert.equal(zoneOfPlace('de'), 'Europe/Berlin');
 });
 
 // ------------------------------------------------------------------ generated answers
