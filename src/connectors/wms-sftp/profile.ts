@@ -16,11 +16,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import jsonata from 'jsonata';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { PermanentError, type FieldIssue } from '../../domain/errors.ts';
 import { SYSTEM_PATTERN } from '../../domain/primitives.ts';
 import { validate } from '../../domain/validation.ts';
-import { formatProblem, profilePath, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
+import { formatProblem, locate, nodeAt, pointerSegments, positionInFile, yamlProblems, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
 
 export { formatProblem, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
 
@@ -159,64 +159,11 @@ export interface FileProfile {
   document: FileProfileDocument;
 }
 
-function pointerSegments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** The YAML node at a path (the key node when `key` is set), or the deepest node on the way. */
-function nodeAt(doc: Document, segments: readonly string[], key = false): YamlNode | undefined {
-  let node: unknown = doc.contents;
-  let last: YamlNode | undefined = doc.contents ?? undefined;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) return last;
-      if (i === segments.length - 1 && key) return pair.key as YamlNode;
-      node = pair.value;
-      last = (pair.value as YamlNode | null) ?? (pair.key as YamlNode);
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (!item) return last;
-      node = item;
-      last = item as YamlNode;
-    } else return last;
-  }
-  return last;
-}
-
-function locate(file: string, lc: LineCounter, node: YamlNode | undefined, segments: readonly string[]): ProfileLocation {
-  const off = node?.range?.[0];
-  const pos = off === undefined ? undefined : lc.linePos(off);
-  return { file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: profilePath(segments) };
-}
-
-/** Where character `position` (1-based, as JSONata counts) of a scalar's text is in the file. */
-function positionInFile(text: string, lc: LineCounter, node: YamlNode | undefined, source: string, position: number): { line: number; column: number } | undefined {
-  if (!node?.range || !isScalar(node)) return undefined;
-  const start = lc.linePos(node.range[0]);
-  const before = source.slice(0, Math.max(0, position - 1));
-  const lineInExpr = before.split('\n').length - 1;
-  const colInExpr = before.length - (before.lastIndexOf('\n') + 1) + 1;
-  if (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) {
-    const contentStart = start.line + 1;
-    const lineText = text.slice(lc.lineStarts[contentStart - 1] ?? 0).split('\n')[0] ?? '';
-    const indent = /^[ ]*/.exec(lineText)![0].length;
-    return { line: contentStart + lineInExpr, column: indent + colInExpr };
-  }
-  const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
-  return { line: start.line + lineInExpr, column: lineInExpr ? colInExpr : start.col + quoted + colInExpr - 1 };
-}
-
 /** Parses, validates and compiles a file profile from its text; `file` names it in errors. */
 export function parseFileProfile(text: string, file: string): FileProfile {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  const problems: ProfileProblem[] = [];
-  for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.push({ file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: '', message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` });
-  }
+  const problems: ProfileProblem[] = yamlProblems(doc, file);
   if (problems.length) throw new FileProfileError(problems);
   const value: unknown = doc.toJS();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

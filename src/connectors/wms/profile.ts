@@ -192,12 +192,13 @@ export function profilePath(segments: readonly (string | number)[]): string {
     .join('');
 }
 
-function pointerSegments(pointer: string): string[] {
+/** The segments of a JSON pointer (as validation issues name places). */
+export function pointerSegments(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** The YAML node at a path (the key node when `key` is set), or the deepest node on the way. */
-function nodeAt(doc: Document, segments: readonly string[], key = false): YamlNode | undefined {
+export function nodeAt(doc: Document, segments: readonly string[], key = false): YamlNode | undefined {
   let node: unknown = doc.contents;
   let last: YamlNode | undefined = doc.contents ?? undefined;
   for (let i = 0; i < segments.length; i++) {
@@ -218,7 +219,8 @@ function nodeAt(doc: Document, segments: readonly string[], key = false): YamlNo
   return last;
 }
 
-function locate(file: string, lc: LineCounter, node: YamlNode | undefined, segments: readonly string[]): ProfileLocation {
+/** Where a YAML node is, as a problem's location. */
+export function locate(file: string, lc: LineCounter, node: YamlNode | undefined, segments: readonly string[]): ProfileLocation {
   const off = node?.range?.[0];
   const pos = off === undefined ? undefined : lc.linePos(off);
   return { file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: profilePath(segments) };
@@ -228,7 +230,7 @@ function locate(file: string, lc: LineCounter, node: YamlNode | undefined, segme
  * Where a character of an expression is in the file: for a block scalar (`|`), the
  * expression's lines start on the line after the indicator; for a one-line scalar, on its own line.
  */
-function positionInFile(text: string, lc: LineCounter, node: YamlNode | undefined, source: string, position: number): { line: number; column: number } | undefined {
+export function positionInFile(text: string, lc: LineCounter, node: YamlNode | undefined, source: string, position: number): { line: number; column: number } | undefined {
   if (!node?.range || !isScalar(node)) return undefined;
   const start = lc.linePos(node.range[0]);
   const before = source.slice(0, Math.max(0, position - 1));
@@ -245,15 +247,19 @@ function positionInFile(text: string, lc: LineCounter, node: YamlNode | undefine
   return { line: start.line + lineInExpr, column: lineInExpr ? colInExpr : start.col + quoted + colInExpr - 1 };
 }
 
+/** The YAML syntax errors of a parsed document, as problems with their place. */
+export function yamlProblems(doc: Document, file: string): ProfileProblem[] {
+  return doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    return { file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: '', message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` };
+  });
+}
+
 /** Parses, validates and compiles a profile from its text; `file` names it in errors. */
 export function parseProfile(text: string, file: string): Profile {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  const problems: ProfileProblem[] = [];
-  for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.push({ file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: '', message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` });
-  }
+  const problems: ProfileProblem[] = yamlProblems(doc, file);
   if (problems.length) throw new ProfileError(problems);
   const value: unknown = doc.toJS();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
