@@ -405,17 +405,7 @@ export function orderToDeliverySteps(deps: O2DDeps): Record<string, StepDefiniti
     async run(input, ctx) {
       const gw = gateway(deps, ctx);
       const so = await saleOrderIdOf(gw, input.orderNumber, { pool: deps.pool, tenantId: ctx.tenantId, orderId: ctx.instance });
-      let r: { posted: { id: number }[]; invoiceIds: number[] };
-      try {
-        r = await invoiceDeliveredQuantities(gw, so);
-      } catch (e) {
-        // nothing left to invoice: someone (a person in Odoo, the invoice of another part) invoiced it already
-        if (!(e instanceof HubError && e.errorClass === 'business')) throw e;
-        const o: Record<string, unknown> = (await gw.read('sale.order', [so], ['invoice_status', 'invoice_ids']))[0] ?? {};
-        const ids = Array.isArray(o.invoice_ids) ? (o.invoice_ids as number[]) : [];
-        if (o.invoice_status !== 'invoiced' || !ids.length) throw e;
-        r = { posted: [], invoiceIds: [...ids].sort((a, b) => a - b) };
-      }
+      const r = await invoiceDeliveredQuantities(gw, so);
       const invoiceId = r.posted.at(-1)?.id ?? r.invoiceIds.at(-1);
       if (invoiceId === undefined) throw new BusinessError({ code: 'odoo.nothing_invoiced', message: `Odoo created no invoice for ${String(input.orderNumber)}` });
       const inv: Record<string, unknown> = (await gw.read('account.move', [invoiceId], ['name', 'amount_total', 'currency_id']))[0] ?? {};
