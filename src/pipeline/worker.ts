@@ -25,6 +25,7 @@ import { decide, type RetryPolicy } from './retry.ts';
 import { rowToEvent, type Handler, type HandlerContext, type StoredEvent } from './types.ts';
 import { fireDueTimers } from './timers.ts';
 import { appendAuditMany, type AuditEntryInput } from '../security/audit.ts';
+import { SpanKind, contextWithTenant, currentTelemetry, extractTraceContext, inSpan, type Tracing } from '../platform/tracing.ts';
 
 export interface WorkerOptions {
   pool: pg.Pool;
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   pollMs: number;
   retry: RetryPolicy;
   random?: () => number;
+  /** spans per handled event (default: the hub's of the context the worker was started in) */
+  tracing?: Tracing;
 }
 
 export type Outcome = 'done' | 'retry' | 'dead' | 'exception' | 'replayed' | 'replay_failed';
@@ -319,7 +322,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
           const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, eventType: ev.type, key: ev.key });
           const sp = savepointOnFirstQuery(client);
           try {
-            await this.#runHandlers(ev, sp.client, log, attempt, false, audits);
+            await this.#traced(ev, attempt, false, () => this.#runHandlers(ev, sp.client, log, attempt, false, audits));
             if (sp.taken) await client.query('release savepoint ev');
             history.push({ seq: ev.seq, attempt, outcome: 'done', startedAt });
             observed.push({ ev, outcome: 'done', attempt, ms: performance.now() - t0 });
@@ -433,7 +436,7 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
         const attempt = (row.dl_attempts as number) + 1;
         const log = this.o.log.child({ correlationId: ev.correlationId ?? `${ev.source}/${ev.id}`, eventSeq: ev.seq, replay: true });
         const audits: AuditEntryInput[] = [];
-        await this.#runHandlers(ev, client, log, attempt, true, audits);
+        await this.#traced(ev, attempt, true, () => this.#runHandlers(ev, client, log, attempt, true, audits));
         await appendAuditMany(client, audits);
         await client.query(`update hub_dead_letters set status = 'replayed', replay_count = replay_count + 1, attempts = attempts + 1, updated_at = now() where id = $1`, [row.dl_id]);
         await this.#history(client, ev.seq, attempt, 'replayed', started);
@@ -467,6 +470,25 @@ export class Worker extends EventEmitter<{ handled: [HandledEvent]; error: [Erro
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * Runs an event's handlers in a span whose parent is the trace context the event was stored
+   * with (its traceparent extension), with the span active: partner calls and events the
+   * handlers emit continue that trace. Tracing off and no traceparent: just runs them.
+   */
+  #traced<T>(ev: StoredEvent, attempt: number, replay: boolean, fn: () => Promise<T>): Promise<T> {
+    const tracing = this.o.tracing ?? currentTelemetry()?.tracing;
+    if (!tracing?.enabled && ev.extensions.traceparent === undefined) return fn();
+    const parent = contextWithTenant(extractTraceContext(ev.extensions), ev.tenantId);
+    return inSpan(tracing, `pipeline ${ev.type}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'hub.event.type': ev.type, 'hub.event.id': ev.id, 'hub.event.source': ev.source, 'hub.event.seq': ev.seq,
+        'hub.key': ev.key, 'hub.tenant': ev.tenantId, 'hub.attempt': attempt, 'hub.replay': replay,
+      },
+    }, parent, fn);
+  }
 
   async #runHandlers(ev: StoredEvent, tx: pg.PoolClient, log: Logger, attempt: number, replay: boolean, auditSink: AuditEntryInput[]): Promise<void> {
     const audits: AuditEntryInput[] = [];

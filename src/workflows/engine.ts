@@ -31,9 +31,23 @@ import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { ingest } from '../pipeline/inbox.ts';
 import type { Handler, HandlerContext, IncomingEvent, StoredEvent } from '../pipeline/types.ts';
+import { SpanKind, activeContext, contextWithTenant, extractTraceContext, inSpan, stampTraceContext, traceHeaders } from '../platform/tracing.ts';
 
 export const WORKFLOW_TIMER_EVENT = 'hub.timer.fired.v1';
 export const STEP_COMPLETED_EVENT = 'hub.step.completed.v1';
+
+/**
+ * Where a step row keeps the trace context of the event whose decision scheduled it: a
+ * `_trace` member of its stored input ({ traceparent, tracestate }), taken out again before
+ * the step runs. The step's span is then a child of that event's span, across the hours a step
+ * may wait, without a column of its own.
+ */
+export const STEP_TRACE_KEY = '_trace';
+
+function inputWithTrace(input: Record<string, unknown>): Record<string, unknown> {
+  const h = traceHeaders(activeContext());
+  return h.traceparent ? { ...input, [STEP_TRACE_KEY]: h } : input;
+}
 
 /** An event a decision or a step emits (validated against the catalogue before it is stored). */
 export interface Emit {
@@ -233,7 +247,7 @@ async function applyDecision(def: WorkflowDefinition<unknown>, instance: string,
     await tx.query(
       `insert into hub_workflow_steps (tenant_id, workflow, instance, step, step_key, input, run_at) values ($1, $2, $3, $4, $5, $6, $7)
        on conflict (tenant_id, workflow, instance, step_key) do nothing`,
-      [ev.tenantId, def.name, instance, s.name, s.key, JSON.stringify(s.input), s.runAt ?? now],
+      [ev.tenantId, def.name, instance, s.name, s.key, JSON.stringify(inputWithTrace(s.input)), s.runAt ?? now],
     );
   }
   if (d.cancelSteps?.length) {
@@ -261,7 +275,7 @@ async function applyDecision(def: WorkflowDefinition<unknown>, instance: string,
     if (e) out.push(e);
   }
   for (const r of d.resolve ?? []) out.push(...(await resolve(tx, ev.tenantId, def.name, instance, r, now)));
-  if (out.length) await ingest(tx, out);
+  if (out.length) await ingest(tx, stampTraceContext(out));
 }
 
 // ------------------------------------------------------------------ the step runner
@@ -439,18 +453,26 @@ export class StepRunner extends EventEmitter {
     let error: HubError | undefined;
     let events: IncomingEvent[] = [];
     const started = performance.now();
+    // the span of the step: a child of the scheduling event's trace (STEP_TRACE_KEY), tenant in the context
+    const { [STEP_TRACE_KEY]: carried, ...input } = s.input ?? {};
+    const parent = contextWithTenant(extractTraceContext(carried && typeof carried === 'object' ? (carried as Record<string, unknown>) : undefined), s.tenant_id);
+    const spanAttributes = { 'hub.workflow': s.workflow, 'hub.instance': s.instance, 'hub.step': s.step, 'hub.step_key': s.step_key, 'hub.attempt': s.attempts, 'hub.tenant': s.tenant_id };
     try {
       if (!step) throw new HubError({ code: 'workflow.unknown_step', errorClass: 'permanent', message: `no step ${s.step} in workflow ${s.workflow}` });
-      result = await step.run(s.input, { tenantId: s.tenant_id, workflow: s.workflow, instance: s.instance, stepKey: s.step_key, attempt: s.attempts, clock: this.#o.clock, log });
-      // the step's result goes back to its workflow; an event the catalogue refuses fails the step (permanently)
-      const now = this.#o.clock.now();
-      events = [
-        ...(result?.emit ?? []).map((e) => workflowEvent(s.tenant_id, s.workflow, s.instance, e, now)),
-        workflowEvent(s.tenant_id, s.workflow, s.instance, {
-          type: STEP_COMPLETED_EVENT, dedupe: `step:${s.step_key}`,
-          data: { workflow: s.workflow, instance: s.instance, step: s.step, stepKey: s.step_key, completedAt: now.toISOString(), output: result?.output ?? {} },
-        }, now),
-      ];
+      ({ result, events } = await inSpan(undefined, `step ${s.step}`, { kind: SpanKind.INTERNAL, attributes: spanAttributes }, parent, async () => {
+        const result = await step.run(input, { tenantId: s.tenant_id, workflow: s.workflow, instance: s.instance, stepKey: s.step_key, attempt: s.attempts, clock: this.#o.clock, log });
+        // the step's result goes back to its workflow; an event the catalogue refuses fails the step (permanently)
+        const now = this.#o.clock.now();
+        const events = [
+          ...(result?.emit ?? []).map((e) => workflowEvent(s.tenant_id, s.workflow, s.instance, e, now)),
+          workflowEvent(s.tenant_id, s.workflow, s.instance, {
+            type: STEP_COMPLETED_EVENT, dedupe: `step:${s.step_key}`,
+            data: { workflow: s.workflow, instance: s.instance, step: s.step, stepKey: s.step_key, completedAt: now.toISOString(), output: result?.output ?? {} },
+          }, now),
+        ];
+        // what the step produced continues its trace
+        return { result, events: stampTraceContext(events) };
+      }));
     } catch (e) {
       error = e instanceof HubError ? e : new HubError({ code: 'workflow.step_crashed', errorClass: 'transient', message: e instanceof Error ? e.message : String(e), cause: e });
     }

@@ -9,6 +9,8 @@
 import type { HubError } from '../../domain/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { systemClock } from '../../platform/clock.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 import { dhlError, httpFailure, parseRetryAfter, transportFailure } from './errors.ts';
 
 /** Tracking numbers per request the Unified API accepts (one `trackingNumber` parameter). */
@@ -24,6 +26,8 @@ export interface DhlClientOptions {
   language?: string | undefined;
   requesterCountryCode?: string | undefined;
   clock?: Clock;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 /** The answer for one tracking number: the parsed 200 body, or DHL's 404 "No result found". */
@@ -41,20 +45,33 @@ export function createDhlClient(o: DhlClientOptions): DhlTrackingClient {
   let key: string | undefined = typeof o.apiKey === 'string' ? o.apiKey : undefined;
   const readKey = async (): Promise<string> => (typeof o.apiKey === 'string' ? o.apiKey : await o.apiKey());
 
-  async function get(url: string, apiKey: string): Promise<{ status: number; text: string; retryAfter: string | null }> {
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { 'DHL-API-Key': apiKey, Accept: 'application/json' }, signal: AbortSignal.timeout(o.timeoutMs) });
-    } catch (e) {
-      throw dhlError(transportFailure(e, o.timeoutMs), e);
-    }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (e) {
-      throw dhlError(transportFailure(e, o.timeoutMs), e);
-    }
-    return { status: res.status, text, retryAfter: res.headers.get('retry-after') };
+  /** One GET, its answer interpreted: a lookup, or the error table's HubError. */
+  function get(url: string, apiKey: string, trackingNumber: string, seen: { status?: number }): Promise<DhlLookup> {
+    const op = { connector: 'dhl', operation: 'track', transportError: (e: unknown) => dhlError(transportFailure(e, o.timeoutMs), e) };
+    return partnerFetch(o.telemetry, op, url, { headers: { 'DHL-API-Key': apiKey, Accept: 'application/json' }, signal: AbortSignal.timeout(o.timeoutMs) }, async (res) => {
+      seen.status = res.status;
+      const text = await res.text();
+      if (res.status === 200) {
+        try {
+          const body = JSON.parse(text) as unknown;
+          if (!body || typeof body !== 'object' || !Array.isArray((body as { shipments?: unknown }).shipments)) throw new Error('no shipments list');
+          return { trackingNumber, found: true, body };
+        } catch (e) {
+          throw dhlError({ source: 'protocol', status: 200, message: `DHL sent a body that is not the documented JSON: ${text.slice(0, 120)}` }, e);
+        }
+      }
+      const f = httpFailure(res.status, text, parseRetryAfter(res.headers.get('retry-after'), clock.now().getTime()));
+      if (res.status === 404 && f.title !== undefined) {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // title came from JSON, so this does not happen
+        }
+        return { trackingNumber, found: false, body };
+      }
+      throw dhlError(f);
+    });
   }
 
   async function lookup(trackingNumber: string): Promise<DhlLookup> {
@@ -65,34 +82,17 @@ export function createDhlClient(o: DhlClientOptions): DhlTrackingClient {
     if (o.requesterCountryCode) q.set('requesterCountryCode', o.requesterCountryCode);
     const url = `${base}/track/shipments?${q}`;
     key ??= await readKey();
-    let r = await get(url, key);
-    if (r.status === 401 && typeof o.apiKey !== 'string') {
+    const seen: { status?: number } = {};
+    try {
+      return await get(url, key, trackingNumber, seen);
+    } catch (e) {
+      // a 401 with a key read from the secret store: the key may have been rotated, the new one is tried once
+      if (seen.status !== 401 || typeof o.apiKey === 'string') throw e;
       const fresh = await readKey();
-      if (fresh !== key) {
-        key = fresh;
-        r = await get(url, key);
-      }
+      if (fresh === key) throw e;
+      key = fresh;
+      return get(url, key, trackingNumber, {});
     }
-    if (r.status === 200) {
-      try {
-        const body = JSON.parse(r.text) as unknown;
-        if (!body || typeof body !== 'object' || !Array.isArray((body as { shipments?: unknown }).shipments)) throw new Error('no shipments list');
-        return { trackingNumber, found: true, body };
-      } catch (e) {
-        throw dhlError({ source: 'protocol', status: 200, message: `DHL sent a body that is not the documented JSON: ${r.text.slice(0, 120)}` }, e);
-      }
-    }
-    const f = httpFailure(r.status, r.text, parseRetryAfter(r.retryAfter, clock.now().getTime()));
-    if (r.status === 404 && f.title !== undefined) {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(r.text);
-      } catch {
-        // title came from JSON, so this does not happen
-      }
-      return { trackingNumber, found: false, body };
-    }
-    throw dhlError(f);
   }
 
   return {

@@ -7,6 +7,8 @@
  * file URLs on another host).
  */
 import { HubError } from '../../domain/errors.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 import { easyPostError, parseRetryAfter, type EasyPostFailure } from './errors.ts';
 
 export interface EasyPostClientOptions {
@@ -15,6 +17,8 @@ export interface EasyPostClientOptions {
   timeoutMs?: number;
   /** for Retry-After dates */
   now?: () => Date;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 export interface DownloadedFile {
@@ -80,6 +84,12 @@ export function httpFailure(status: number, text: string, retryAfterMs: number |
   return f;
 }
 
+/** The metric label of a request: the path without its query, object ids as `:id` (`POST /v2/shipments/:id/buy`). */
+export function easyPostOperation(method: string, path: string): string {
+  const p = path.split('?')[0]!.split('/').map((seg) => (/^[a-z]+_[A-Za-z0-9]+$/.test(seg) || /^\d+$/.test(seg) ? ':id' : seg));
+  return `${method} ${p.join('/')}`;
+}
+
 export function createEasyPostClient(o: EasyPostClientOptions): EasyPostClient {
   const base = o.baseUrl.replace(/\/+$/, '');
   const auth = 'Basic ' + Buffer.from(`${o.apiKey}:`, 'utf8').toString('base64');
@@ -88,37 +98,34 @@ export function createEasyPostClient(o: EasyPostClientOptions): EasyPostClient {
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
     const what = `${method} ${path}`;
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(base + path, {
-        method,
-        headers: {
-          authorization: auth,
-          accept: 'application/json',
-          'user-agent': 'odoo-logistics-hub easypost-connector',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await res.text();
-    } catch (e) {
-      throw transport(e, what);
-    }
-    if (res.status < 200 || res.status > 299) {
-      throw easyPostError(httpFailure(res.status, text, parseRetryAfter(res.headers.get('retry-after'), now())));
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw easyPostError({ source: 'protocol', status: res.status, message: `${what}: the answer is not JSON (${text.slice(0, 80)})` }, e);
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw easyPostError({ source: 'protocol', status: res.status, message: `${what}: the answer is not a JSON object` });
-    }
-    return value as Record<string, unknown>;
+    const init: RequestInit = {
+      method,
+      headers: {
+        authorization: auth,
+        accept: 'application/json',
+        'user-agent': 'odoo-logistics-hub easypost-connector',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    };
+    const op = { connector: 'easypost', operation: easyPostOperation(method, path), transportError: (e: unknown) => transport(e, what) };
+    return partnerFetch(o.telemetry, op, base + path, init, async (res) => {
+      const text = await res.text();
+      if (res.status < 200 || res.status > 299) {
+        throw easyPostError(httpFailure(res.status, text, parseRetryAfter(res.headers.get('retry-after'), now())));
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        throw easyPostError({ source: 'protocol', status: res.status, message: `${what}: the answer is not JSON (${text.slice(0, 80)})` }, e);
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        throw easyPostError({ source: 'protocol', status: res.status, message: `${what}: the answer is not a JSON object` });
+      }
+      return value as Record<string, unknown>;
+    });
   }
 
   return {
@@ -130,18 +137,14 @@ export function createEasyPostClient(o: EasyPostClientOptions): EasyPostClient {
       return call('POST', path, body);
     },
     async download(url) {
-      let res: Response;
-      let body: Buffer;
-      try {
-        res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-        body = Buffer.from(await res.arrayBuffer());
-      } catch (e) {
-        throw transport(e, `GET ${url}`);
-      }
-      if (res.status < 200 || res.status > 299) {
-        throw easyPostError(httpFailure(res.status, body.toString('utf8'), parseRetryAfter(res.headers.get('retry-after'), now())));
-      }
-      return { body, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+      const op = { connector: 'easypost', operation: 'GET file', transportError: (e: unknown) => transport(e, `GET ${url}`) };
+      return partnerFetch(o.telemetry, op, url, { signal: AbortSignal.timeout(timeoutMs) }, async (res) => {
+        const body = Buffer.from(await res.arrayBuffer());
+        if (res.status < 200 || res.status > 299) {
+          throw easyPostError(httpFailure(res.status, body.toString('utf8'), parseRetryAfter(res.headers.get('retry-after'), now())));
+        }
+        return { body, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+      });
     },
   };
 }

@@ -7,6 +7,8 @@
  * classified by ./errors.ts.
  */
 import type { Clock } from '../../platform/clock.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 import { fedexError, httpFailure, parseRetryAfter, transportFailure, type FedexEndpoint } from './errors.ts';
 
 /** What the connector asks of FedEx; tests and other transports can implement it. */
@@ -26,6 +28,8 @@ export interface FedexClientOptions {
   locale: string;
   tokenRefreshMarginSeconds: number;
   clock: Clock;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 interface CachedToken {
@@ -76,15 +80,17 @@ export class FedexClient implements FedexTransport {
   }
 
   async #api(endpoint: FedexEndpoint, path: string, payload: unknown): Promise<unknown> {
-    let token = await this.#accessToken();
-    let res = await this.#post(endpoint, path, JSON.stringify(payload), { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-locale': this.#o.locale });
-    if (res.status === 401) {
+    const token = await this.#accessToken();
+    const seen: { status?: number } = {};
+    try {
+      return await this.#post(endpoint, path, JSON.stringify(payload), { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-locale': this.#o.locale }, seen);
+    } catch (e) {
+      if (seen.status !== 401) throw e;
       // expired or revoked before our clock said so: one fresh token, one retry
       if (this.#token?.value === token) this.#token = undefined;
-      token = await this.#accessToken();
-      res = await this.#post(endpoint, path, JSON.stringify(payload), { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-locale': this.#o.locale });
+      const fresh = await this.#accessToken();
+      return this.#post(endpoint, path, JSON.stringify(payload), { authorization: `Bearer ${fresh}`, 'content-type': 'application/json', 'x-locale': this.#o.locale });
     }
-    return this.#parse(endpoint, res);
   }
 
   /** The cached token, or a new one; concurrent callers share one token request. */
@@ -99,10 +105,10 @@ export class FedexClient implements FedexTransport {
 
   async #fetchToken(): Promise<string> {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.#o.clientId, client_secret: this.#o.clientSecret });
-    const res = await this.#post('token', '/oauth/token', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
-    const body = (await this.#parse('token', res)) as { access_token?: unknown; expires_in?: unknown };
+    const seen: { status?: number } = {};
+    const body = (await this.#post('token', '/oauth/token', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' }, seen)) as { access_token?: unknown; expires_in?: unknown };
     if (typeof body?.access_token !== 'string' || body.access_token === '') {
-      throw fedexError({ source: 'body', endpoint: 'token', status: res.status, message: 'the token answer has no access_token' });
+      throw fedexError({ source: 'body', endpoint: 'token', status: seen.status ?? 200, message: 'the token answer has no access_token' });
     }
     const ttlSeconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 3599;
     const issued = this.#o.clock.now().getTime();
@@ -110,12 +116,14 @@ export class FedexClient implements FedexTransport {
     return body.access_token;
   }
 
-  async #post(endpoint: FedexEndpoint, path: string, body: string, headers: Record<string, string>): Promise<Response> {
-    try {
-      return await fetch(this.#base + path, { method: 'POST', headers: { accept: 'application/json', ...headers }, body, signal: AbortSignal.timeout(this.#o.timeoutMs) });
-    } catch (e) {
-      throw fedexError(transportFailure(e, endpoint, this.#o.timeoutMs), e);
-    }
+  /** One POST and its parsed answer (the error table's HubError for a refusal); `seen.status` gets the HTTP status. */
+  #post(endpoint: FedexEndpoint, path: string, body: string, headers: Record<string, string>, seen: { status?: number } = {}): Promise<unknown> {
+    const op = { connector: 'fedex', operation: endpoint, transportError: (e: unknown) => fedexError(transportFailure(e, endpoint, this.#o.timeoutMs), e) };
+    const init = { method: 'POST', headers: { accept: 'application/json', ...headers }, body, signal: AbortSignal.timeout(this.#o.timeoutMs) };
+    return partnerFetch(this.#o.telemetry, op, this.#base + path, init, (res) => {
+      seen.status = res.status;
+      return this.#parse(endpoint, res);
+    });
   }
 
   async #parse(endpoint: FedexEndpoint, res: Response): Promise<unknown> {

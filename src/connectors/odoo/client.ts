@@ -28,6 +28,8 @@ import {
   type OdooProtocol,
 } from './errors.ts';
 import { decodeMethodResponse, encodeMethodCall, XmlRpcEncodeError, XmlRpcParseError } from './xmlrpc.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 
 /** What a call resolves to when the Odoo method returned None. */
 export const NO_RESULT: unique symbol = Symbol('odoo.no_result');
@@ -78,6 +80,8 @@ export interface OdooClientConfig {
   fetch?: typeof fetch;
   /** Sent as User-Agent. */
   userAgent?: string;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 /** Throws `odoo.no_result` when a call returned None; otherwise returns the value. */
@@ -104,31 +108,48 @@ class Http {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly userAgent: string;
+  private readonly telemetry: HubTelemetry | undefined;
 
   constructor(config: OdooClientConfig) {
     this.base = config.url.replace(/\/+$/, '');
     this.timeoutMs = config.timeoutMs ?? 30000;
     this.fetchImpl = config.fetch ?? globalThis.fetch;
     this.userAgent = config.userAgent ?? 'odoo-logistics-hub';
+    this.telemetry = config.telemetry;
   }
 
-  async request(protocol: OdooProtocol, method: 'GET' | 'POST', path: string, body: string | undefined, headers: Record<string, string>): Promise<HttpAnswer> {
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetchImpl(this.base + path, {
-        method,
-        headers: { 'User-Agent': this.userAgent, ...headers },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'manual',
-      });
-      text = await res.text();
-    } catch (err) {
-      throw odooError(transportFailure(err, protocol, this.timeoutMs), err);
-    }
-    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text, headers: res.headers };
+  /**
+   * One HTTP exchange; `interpret` reads the answer and throws the error table's HubError for
+   * a failure, so the exchange is counted and traced with that error's class. `operation` names
+   * the call (`sale.order.write`, `common.authenticate`) for the metrics.
+   */
+  request<T>(
+    protocol: OdooProtocol,
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    interpret: (a: HttpAnswer) => T,
+  ): Promise<T> {
+    const op = { connector: 'odoo', operation, fetch: this.fetchImpl, transportError: (err: unknown) => odooError(transportFailure(err, protocol, this.timeoutMs), err) };
+    const init: RequestInit = { method, headers: { 'User-Agent': this.userAgent, ...headers }, body: body ?? null, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'manual' };
+    return partnerFetch(this.telemetry, op, this.base + path, init, async (res) =>
+      interpret({ status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text(), headers: res.headers }),
+    );
   }
+}
+
+/** The operation label of a JSON-RPC or XML-RPC exchange: `model.method` for ORM calls, else `service.method` or the path. */
+function operationOf(path: string, params: unknown): string {
+  const p = (params ?? {}) as Record<string, unknown>;
+  if (Array.isArray(params) && path.endsWith('/object')) return `${String(params[3])}.${String(params[4])}`;
+  if (typeof p.service === 'string' && typeof p.method === 'string') {
+    const args = Array.isArray(p.args) ? p.args : [];
+    return p.service === 'object' ? `${String(args[3])}.${String(args[4])}` : `${p.service}.${p.method}`;
+  }
+  if (typeof p.model === 'string' && typeof p.method === 'string') return `${p.model}.${p.method}`;
+  return path;
 }
 
 function protocolError(protocol: OdooProtocol, message: string, answer: HttpAnswer | undefined, cause?: unknown): HubError {
@@ -219,16 +240,18 @@ class XmlRpcTransport implements Transport {
     } catch (err) {
       throw clientError(err instanceof XmlRpcEncodeError ? `cannot encode the call over XML-RPC: ${err.message}` : String(err), err);
     }
-    const a = await this.http.request('xmlrpc', 'POST', path, body, { 'Content-Type': 'text/xml' });
-    checkHttp('xmlrpc', a);
-    let res;
-    try {
-      res = decodeMethodResponse(a.body);
-    } catch (err) {
-      throw protocolError('xmlrpc', `unreadable XML-RPC answer: ${err instanceof XmlRpcParseError ? err.message : String(err)}`, a, err);
-    }
-    if (res.kind === 'fault') throw odooError(xmlrpcFaultFailure(res.faultCode, res.faultString));
-    return res.value;
+    const operation = path.endsWith('/object') ? operationOf(path, params) : `common.${methodName}`;
+    return this.http.request('xmlrpc', operation, 'POST', path, body, { 'Content-Type': 'text/xml' }, (a) => {
+      checkHttp('xmlrpc', a);
+      let res;
+      try {
+        res = decodeMethodResponse(a.body);
+      } catch (err) {
+        throw protocolError('xmlrpc', `unreadable XML-RPC answer: ${err instanceof XmlRpcParseError ? err.message : String(err)}`, a, err);
+      }
+      if (res.kind === 'fault') throw odooError(xmlrpcFaultFailure(res.faultCode, res.faultString));
+      return res.value;
+    });
   }
 
   async version(): Promise<VersionInfo> {
@@ -258,21 +281,22 @@ async function jsonRpc(
   } catch (err) {
     throw clientError(`cannot encode the call as JSON: ${(err as Error).message}`, err);
   }
-  const a = await http.request(protocol, 'POST', path, body, { 'Content-Type': 'application/json', ...headers });
-  checkHttp(protocol, a);
-  let msg: unknown;
-  try {
-    msg = JSON.parse(a.body);
-  } catch (err) {
-    throw protocolError(protocol, `unreadable JSON-RPC answer (${a.contentType || 'no content type'})`, a, err);
-  }
-  if (!msg || typeof msg !== 'object' || Array.isArray(msg)) throw protocolError(protocol, 'JSON-RPC answer is not an object', a);
-  const m = msg as Record<string, unknown>;
-  if (m.error !== undefined && m.error !== null) {
-    if (typeof m.error !== 'object') throw protocolError(protocol, 'JSON-RPC error member is not an object', a);
-    throw odooError(jsonrpcErrorFailure(m.error as Record<string, unknown>, protocol));
-  }
-  return { value: 'result' in m ? m.result : NO_RESULT, answer: a };
+  return http.request(protocol, operationOf(path, params), 'POST', path, body, { 'Content-Type': 'application/json', ...headers }, (a) => {
+    checkHttp(protocol, a);
+    let msg: unknown;
+    try {
+      msg = JSON.parse(a.body);
+    } catch (err) {
+      throw protocolError(protocol, `unreadable JSON-RPC answer (${a.contentType || 'no content type'})`, a, err);
+    }
+    if (!msg || typeof msg !== 'object' || Array.isArray(msg)) throw protocolError(protocol, 'JSON-RPC answer is not an object', a);
+    const m = msg as Record<string, unknown>;
+    if (m.error !== undefined && m.error !== null) {
+      if (typeof m.error !== 'object') throw protocolError(protocol, 'JSON-RPC error member is not an object', a);
+      throw odooError(jsonrpcErrorFailure(m.error as Record<string, unknown>, protocol));
+    }
+    return { value: 'result' in m ? m.result : NO_RESULT, answer: a };
+  });
 }
 
 class JsonRpcTransport implements Transport {
@@ -441,13 +465,14 @@ class Json2Transport implements Transport {
   }
 
   async version(): Promise<VersionInfo> {
-    const a = await this.http.request('json2', 'GET', '/web/version', undefined, {});
-    checkHttp('json2', a);
-    try {
-      return toVersionInfo(JSON.parse(a.body));
-    } catch (err) {
-      throw protocolError('json2', 'unreadable /web/version answer', a, err);
-    }
+    return this.http.request('json2', 'web.version', 'GET', '/web/version', undefined, {}, (a) => {
+      checkHttp('json2', a);
+      try {
+        return toVersionInfo(JSON.parse(a.body));
+      } catch (err) {
+        throw protocolError('json2', 'unreadable /web/version answer', a, err);
+      }
+    });
   }
 
   async call(model: string, method: string, args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
@@ -458,26 +483,24 @@ class Json2Transport implements Transport {
     } catch (err) {
       throw clientError(`cannot encode the call as JSON: ${(err as Error).message}`, err);
     }
-    const a = await this.http.request('json2', 'POST', `/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`, body, {
-      'Content-Type': 'application/json; charset=utf-8',
-      Authorization: `bearer ${this.config.secret}`,
-      'X-Odoo-Database': this.config.db,
+    const headers = { 'Content-Type': 'application/json; charset=utf-8', Authorization: `bearer ${this.config.secret}`, 'X-Odoo-Database': this.config.db };
+    return this.http.request('json2', `${model}.${method}`, 'POST', `/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`, body, headers, (a) => {
+      let parsed: unknown;
+      let parseError: unknown;
+      try {
+        parsed = JSON.parse(a.body);
+      } catch (err) {
+        parseError = err;
+      }
+      if (a.status >= 200 && a.status < 300) {
+        if (parseError !== undefined) throw protocolError('json2', `unreadable JSON-2 answer (${a.contentType || 'no content type'})`, a, parseError);
+        return parsed === null ? NO_RESULT : parsed;
+      }
+      if (parseError === undefined && parsed && typeof parsed === 'object' && typeof (parsed as { name?: unknown }).name === 'string') {
+        throw odooError(json2ErrorFailure(a.status, parsed, parseRetryAfter(a.headers.get('retry-after'))));
+      }
+      throw odooError(httpFailure(a.status, a.body, 'json2', parseRetryAfter(a.headers.get('retry-after'))));
     });
-    let parsed: unknown;
-    let parseError: unknown;
-    try {
-      parsed = JSON.parse(a.body);
-    } catch (err) {
-      parseError = err;
-    }
-    if (a.status >= 200 && a.status < 300) {
-      if (parseError !== undefined) throw protocolError('json2', `unreadable JSON-2 answer (${a.contentType || 'no content type'})`, a, parseError);
-      return parsed === null ? NO_RESULT : parsed;
-    }
-    if (parseError === undefined && parsed && typeof parsed === 'object' && typeof (parsed as { name?: unknown }).name === 'string') {
-      throw odooError(json2ErrorFailure(a.status, parsed, parseRetryAfter(a.headers.get('retry-after'))));
-    }
-    throw odooError(httpFailure(a.status, a.body, 'json2', parseRetryAfter(a.headers.get('retry-after'))));
   }
 
   async close(): Promise<void> {}

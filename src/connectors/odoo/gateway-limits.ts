@@ -83,6 +83,13 @@ export class TokenBucket {
     this.#last = Math.max(this.#last, now);
   }
 
+  /** Tokens in the bucket now (refilled up to this instant; fractions while one builds up). */
+  get tokens(): number {
+    if (this.ratePerSecond === Infinity) return this.burst;
+    this.#refill();
+    return this.#tokens;
+  }
+
   /** Takes one token, waiting for it if the bucket is empty. */
   async take(): Promise<void> {
     if (this.ratePerSecond === Infinity) return;

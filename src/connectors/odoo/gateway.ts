@@ -401,6 +401,11 @@ export class OdooGateway extends EventEmitter<{ breaker: [BreakerEvent]; retry: 
     return this.#slots.inUse;
   }
 
+  /** Tokens left in the rate limiter now (undefined without a rate limit): hub_connector_rate_limit_tokens. */
+  get rateLimitTokens(): number | undefined {
+    return this.#bucket?.tokens;
+  }
+
   /** Work accepted and not finished yet (pending writes, reads, creates and look-ups). */
   get backlog(): number {
     let n = 0;

@@ -17,6 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../platform/clock.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 import { httpFailure, parseRetryAfter, transportFailure, upsError, upsErrorOf, type UpsEndpoint } from './errors.ts';
 
 /** The Track API's documented maximum of inquiry numbers per request. */
@@ -37,6 +39,8 @@ export interface UpsClientOptions {
   concurrency: number;
   clock?: Clock;
   fetch?: typeof fetch;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 /** What UPS answered for one inquiry number: a 200 body, or the body of a documented 404. */
@@ -62,19 +66,14 @@ interface CachedToken {
 
 export function createUpsClient(o: UpsClientOptions): UpsClient {
   const clock = o.clock ?? systemClock;
-  const doFetch = o.fetch ?? fetch;
   const base = o.baseUrl.replace(/\/+$/, '');
   let cached: CachedToken | undefined;
   let inFlight: Promise<CachedToken> | undefined;
 
-  async function send(endpoint: UpsEndpoint, url: string, init: RequestInit): Promise<{ status: number; text: string; headers: Headers }> {
-    let res: Response;
-    try {
-      res = await doFetch(url, { ...init, signal: AbortSignal.timeout(o.timeoutMs) });
-      return { status: res.status, text: await res.text(), headers: res.headers };
-    } catch (err) {
-      throw upsError(transportFailure(endpoint, err, o.timeoutMs), err);
-    }
+  /** One exchange; `read` gets the status and the body and throws the error table's HubError for a refusal. */
+  function send<T>(endpoint: UpsEndpoint, url: string, init: RequestInit, read: (r: { status: number; text: string; headers: Headers }) => T): Promise<T> {
+    const op = { connector: 'ups', operation: endpoint, fetch: o.fetch, transportError: (err: unknown) => upsError(transportFailure(endpoint, err, o.timeoutMs), err) };
+    return partnerFetch(o.telemetry, op, url, { ...init, signal: AbortSignal.timeout(o.timeoutMs) }, async (res) => read({ status: res.status, text: await res.text(), headers: res.headers }));
   }
 
   async function fetchToken(): Promise<CachedToken> {
@@ -86,15 +85,17 @@ export function createUpsClient(o: UpsClientOptions): UpsClient {
     };
     if (o.merchantId) headers['x-merchant-id'] = o.merchantId;
     const issuedAt = clock.now().getTime();
-    const r = await send('token', `${base}/security/v1/oauth/token`, { method: 'POST', headers, body: 'grant_type=client_credentials' });
-    if (r.status !== 200) throw upsError(httpFailure('token', r.status, r.text, parseRetryAfter(r.headers.get('retry-after'), clock.now().getTime())));
-    let body: { access_token?: unknown; expires_in?: unknown };
-    try {
-      body = JSON.parse(r.text) as typeof body;
-    } catch (err) {
-      throw upsError({ source: 'protocol', endpoint: 'token', status: r.status, message: 'the UPS token answer is not JSON' }, err);
-    }
-    if (typeof body?.access_token !== 'string' || !body.access_token) throw upsError({ source: 'protocol', endpoint: 'token', status: r.status, message: 'the UPS token answer has no access_token' });
+    const body = await send('token', `${base}/security/v1/oauth/token`, { method: 'POST', headers, body: 'grant_type=client_credentials' }, (r) => {
+      if (r.status !== 200) throw upsError(httpFailure('token', r.status, r.text, parseRetryAfter(r.headers.get('retry-after'), clock.now().getTime())));
+      let body: { access_token?: unknown; expires_in?: unknown };
+      try {
+        body = JSON.parse(r.text) as typeof body;
+      } catch (err) {
+        throw upsError({ source: 'protocol', endpoint: 'token', status: r.status, message: 'the UPS token answer is not JSON' }, err);
+      }
+      if (typeof body?.access_token !== 'string' || !body.access_token) throw upsError({ source: 'protocol', endpoint: 'token', status: r.status, message: 'the UPS token answer has no access_token' });
+      return body as { access_token: string; expires_in?: unknown };
+    });
     const ttlSec = Number(body.expires_in);
     const ttlMs = Number.isFinite(ttlSec) && ttlSec > 0 ? ttlSec * 1000 : 60_000;
     // refresh a minute early (half the lifetime for short-lived tokens)
@@ -122,32 +123,37 @@ export function createUpsClient(o: UpsClientOptions): UpsClient {
     const url = `${base}/api/track/v1/details/${encodeURIComponent(n)}?${q}`;
     for (let attempt = 1; ; attempt++) {
       const t = await token();
-      const r = await send('track', url, {
-        method: 'GET',
-        headers: { authorization: `Bearer ${t}`, transId: randomUUID().replaceAll('-', ''), transactionSrc: o.transactionSrc, accept: 'application/json' },
-      });
-      if (r.status === 401 && attempt === 1) {
+      let status: number | undefined;
+      try {
+        return await send('track', url, {
+          method: 'GET',
+          headers: { authorization: `Bearer ${t}`, transId: randomUUID().replaceAll('-', ''), transactionSrc: o.transactionSrc, accept: 'application/json' },
+        }, (r): UpsLookup => {
+          status = r.status;
+          if (r.status === 200 || r.status === 404) {
+            let body: unknown;
+            try {
+              body = JSON.parse(r.text);
+            } catch (err) {
+              if (r.status === 404) throw upsError(httpFailure('track', 404, r.text));
+              throw upsError({ source: 'protocol', endpoint: 'track', status: 200, message: `the UPS answer for ${n} is not JSON` }, err);
+            }
+            if (r.status === 404) {
+              // the documented "Tracking number information not found" (a UPS error body); anything else is a wrong URL
+              if (!upsErrorOf(body)) throw upsError(httpFailure('track', 404, r.text));
+              return { inquiryNumber: n, status: 404, body };
+            }
+            const shipments = (body as { trackResponse?: { shipment?: unknown } } | null)?.trackResponse?.shipment;
+            if (!Array.isArray(shipments)) throw upsError({ source: 'protocol', endpoint: 'track', status: 200, message: `the UPS answer for ${n} has no trackResponse.shipment list` });
+            return { inquiryNumber: n, status: 200, body };
+          }
+          throw upsError(httpFailure('track', r.status, r.text, parseRetryAfter(r.headers.get('retry-after'), clock.now().getTime())));
+        });
+      } catch (err) {
+        // the first 401: the token expired or was revoked early; one new token, one more try
+        if (status !== 401 || attempt !== 1) throw err;
         if (cached?.value === t) cached = undefined;
-        continue;
       }
-      if (r.status === 200 || r.status === 404) {
-        let body: unknown;
-        try {
-          body = JSON.parse(r.text);
-        } catch (err) {
-          if (r.status === 404) throw upsError(httpFailure('track', 404, r.text));
-          throw upsError({ source: 'protocol', endpoint: 'track', status: 200, message: `the UPS answer for ${n} is not JSON` }, err);
-        }
-        if (r.status === 404) {
-          // the documented "Tracking number information not found" (a UPS error body); anything else is a wrong URL
-          if (!upsErrorOf(body)) throw upsError(httpFailure('track', 404, r.text));
-          return { inquiryNumber: n, status: 404, body };
-        }
-        const shipments = (body as { trackResponse?: { shipment?: unknown } } | null)?.trackResponse?.shipment;
-        if (!Array.isArray(shipments)) throw upsError({ source: 'protocol', endpoint: 'track', status: 200, message: `the UPS answer for ${n} has no trackResponse.shipment list` });
-        return { inquiryNumber: n, status: 200, body };
-      }
-      throw upsError(httpFailure('track', r.status, r.text, parseRetryAfter(r.headers.get('retry-after'), clock.now().getTime())));
     }
   }
 

@@ -7,6 +7,8 @@
 import { wmsError, errorDetails } from './errors.ts';
 import type { WmsRequest } from './mappers.ts';
 import { parseRetryAfter } from '../error-table.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
+import { partnerFetch } from '../http.ts';
 
 export interface WmsClientOptions {
   /** base URL, e.g. https://api.wms.example.com (paths of the profile are appended) */
@@ -16,6 +18,8 @@ export interface WmsClientOptions {
   auth?: { header: string; scheme: 'plain' | 'bearer' };
   timeoutMs?: number;
   userAgent?: string;
+  /** tracer and metrics; default: the hub's of the work in progress */
+  telemetry?: HubTelemetry;
 }
 
 export interface WmsAnswer {
@@ -41,6 +45,7 @@ export class WmsClient implements WmsTransport {
   readonly #auth: { header: string; scheme: 'plain' | 'bearer' };
   readonly #timeoutMs: number;
   readonly #ua: string;
+  readonly #telemetry: HubTelemetry | undefined;
 
   constructor(o: WmsClientOptions) {
     if (!/^https?:\/\//.test(o.baseUrl)) throw new TypeError(`the WMS base URL must start with http:// or https:// (got ${JSON.stringify(o.baseUrl)})`);
@@ -49,6 +54,7 @@ export class WmsClient implements WmsTransport {
     this.#auth = o.auth ?? { header: 'X-Api-Key', scheme: 'plain' };
     this.#timeoutMs = o.timeoutMs ?? 30_000;
     this.#ua = o.userAgent ?? 'odoo-logistics-hub (wms connector)';
+    this.#telemetry = o.telemetry;
   }
 
   /** Sends the request; resolves with a 2xx answer, rejects with a HubError from the error table. */
@@ -65,20 +71,20 @@ export class WmsClient implements WmsTransport {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.#base + req.path, { method: req.method, headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
-      text = await res.text();
-    } catch (e) {
+    const transportError = (e: unknown) => {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-        throw wmsError({ kind: 'timeout', message: `no answer within ${this.#timeoutMs} ms`, request: what }, e);
+        return wmsError({ kind: 'timeout', message: `no answer within ${this.#timeoutMs} ms`, request: what }, e);
       }
       const code = err.cause?.code ?? (err as { code?: string }).code;
       // anything else before an answer: refused, reset, unresolvable host, TLS
-      throw wmsError({ kind: 'connection', ...(code ? { errno: code } : {}), message: `${code ?? 'connection failed'}: ${err.cause?.message ?? err.message}`, request: what }, e);
-    }
+      return wmsError({ kind: 'connection', ...(code ? { errno: code } : {}), message: `${code ?? 'connection failed'}: ${err.cause?.message ?? err.message}`, request: what }, e);
+    };
+    const op = { connector: 'wms', operation: req.operation, transportError };
+    return partnerFetch(this.#telemetry, op, this.#base + req.path, { method: req.method, headers, body, signal: AbortSignal.timeout(this.#timeoutMs) }, async (res) => this.#answer(res, await res.text(), what));
+  }
+
+  #answer(res: Response, text: string, what: string): WmsAnswer {
     const resHeaders: Record<string, string> = {};
     res.headers.forEach((v, k) => (resHeaders[k] = v));
     let json: unknown = undefined;

@@ -37,6 +37,8 @@ import { rowToEvent, type StoredEvent } from '../types.ts';
 import { nextAttemptDelay } from './schedule.ts';
 import { disableInTx, rowToSubscription, secretNameOf, type Subscription } from './store.ts';
 import { assertDeliverable, RefusedEndpointError } from './url-safety.ts';
+import { trace } from '@opentelemetry/api';
+import { SpanKind, contextWithTenant, currentTelemetry, disabledTracing, extractTraceContext, recordFailure, traceHeaders, type Tracing } from '../../platform/tracing.ts';
 
 export const USER_AGENT = `odoo-logistics-hub/${pkg.version}`;
 export const DELIVERER_ACTOR = 'system:deliverer';
@@ -54,6 +56,8 @@ export interface DelivererOptions {
   clock?: Clock;
   /** in [0, 1): the jitter of retry delays */
   random?: () => number;
+  /** a span per attempt (default: the hub's of the context the deliverer runs in) */
+  tracing?: Tracing;
 }
 
 /** A delivery claimed for one attempt. */
@@ -139,6 +143,7 @@ export class Deliverer {
   readonly random: () => number;
   /** how long a claimed delivery is left alone: resolving and posting may each take timeoutMs */
   readonly leaseMs: number;
+  readonly tracing: Tracing | undefined;
   #stopping = false;
   #loopDone: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -152,6 +157,7 @@ export class Deliverer {
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.leaseMs = 2 * o.config.timeoutMs + 30_000;
+    this.tracing = o.tracing;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -290,6 +296,18 @@ export class Deliverer {
     const unmasked = sub.ownerClientId !== null && scopes.includes('pii:read');
     const body = JSON.stringify(cloudEventBody(event, unmasked));
 
+    // a span per attempt, in the trace of the event delivered; its traceparent goes with the POST
+    const parent = contextWithTenant(extractTraceContext(event.extensions as Record<string, unknown>), sub.tenantId);
+    const tracing = this.tracing ?? currentTelemetry()?.tracing ?? disabledTracing;
+    const span = tracing.startSpan(`deliver ${event.type}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'hub.subscription': sub.id, 'hub.delivery': d.id, 'hub.attempt': d.attempt, 'hub.event.type': event.type, 'hub.event.id': event.id,
+        'hub.tenant': sub.tenantId, 'http.request.method': 'POST', 'url.full': sub.url.split('?')[0]!,
+      },
+    }, parent);
+    const traceContext = traceHeaders(trace.setSpan(parent, span));
+
     const startedAt = this.clock.now();
     const t0 = performance.now();
     let statusCode: number | null = null;
@@ -303,6 +321,7 @@ export class Deliverer {
         headers: {
           'content-type': 'application/json',
           'user-agent': USER_AGENT,
+          ...traceContext,
           ...standardHeaders(secrets, d.msgId, Math.floor(startedAt.getTime() / 1000), body),
         },
         body,
@@ -320,6 +339,9 @@ export class Deliverer {
     } catch (e) {
       error = describeFailure(e, this.config.timeoutMs);
     }
+    if (statusCode !== null && span.isRecording()) span.setAttribute('http.response.status_code', statusCode);
+    if (error !== null) recordFailure(span, { code: statusCode === null ? 'delivery.failed' : `http.${statusCode}`, message: error });
+    span.end();
     const result: AttemptResult = { ok: error === null, startedAt, durationMs: Math.max(0, Math.round(performance.now() - t0)), statusCode, error: error === null ? null : truncate(error) };
     return this.#record(d, result);
   }

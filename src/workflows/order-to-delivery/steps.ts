@@ -29,6 +29,7 @@ import type { WmsOrderRef, WmsPort } from '../../connectors/wms-port.ts';
 import type { OdooGateway } from '../../connectors/odoo/gateway.ts';
 import { invoiceDeliveredQuantities, validateDelivery } from '../../connectors/odoo/operations.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { currentTelemetry, currentTenant } from '../../platform/tracing.ts';
 import type { Emit, StepContext, StepDefinition, StepResult } from '../engine.ts';
 import { routeOrder, type WarehouseSite } from './routing.ts';
 import { chooseQuotes, carrierName, type ShoppingRules } from './rate-shopping.ts';
@@ -61,10 +62,17 @@ export interface O2DDeps {
 
 // ------------------------------------------------------------------ carrier circuits
 
-/** Per carrier: consecutive failures, and until when it is skipped. */
+/**
+ * Per carrier: consecutive failures, and until when it is skipped. Each change is reported as
+ * hub_connector_breaker_open{connector=<carrier>,tenant} to the hub whose step made it (the
+ * metrics and the tenant of the active context, platform/tracing.ts); an open circuit goes
+ * back to 0 when its cool-down ends.
+ */
 export class CarrierCircuits {
   readonly #failures = new Map<string, number>();
   readonly #openUntil = new Map<string, number>();
+  readonly #reported = new Set<string>();
+  readonly #closeTimers = new Map<string, NodeJS.Timeout>();
   readonly #threshold: number;
   readonly #coolDownMs: number;
   readonly #clock: Clock;
@@ -82,11 +90,32 @@ export class CarrierCircuits {
   failed(carrier: string): void {
     const n = (this.#failures.get(carrier) ?? 0) + 1;
     this.#failures.set(carrier, n);
-    if (n >= this.#threshold) this.#openUntil.set(carrier, this.#clock.now().getTime() + this.#coolDownMs);
+    if (n >= this.#threshold) {
+      this.#openUntil.set(carrier, this.#clock.now().getTime() + this.#coolDownMs);
+      this.#report(carrier, true);
+    }
   }
   succeeded(carrier: string): void {
     this.#failures.delete(carrier);
-    this.#openUntil.delete(carrier);
+    const wasOpen = this.#openUntil.delete(carrier);
+    if (wasOpen || !this.#reported.has(carrier)) this.#report(carrier, false);
+  }
+  #report(carrier: string, open: boolean): void {
+    const metrics = currentTelemetry()?.metrics;
+    const tenant = currentTenant();
+    if (!metrics || !tenant) return;
+    this.#reported.add(carrier);
+    const labels = { connector: carrier, tenant };
+    metrics.connectorBreakerOpen.set(labels, open ? 1 : 0);
+    clearTimeout(this.#closeTimers.get(carrier));
+    this.#closeTimers.delete(carrier);
+    if (open) {
+      const t = setTimeout(() => {
+        this.#closeTimers.delete(carrier);
+        if (!this.isOpen(carrier)) metrics.connectorBreakerOpen.set(labels, 0);
+      }, this.#coolDownMs + 10);
+      this.#closeTimers.set(carrier, t.unref());
+    }
   }
 }
 
