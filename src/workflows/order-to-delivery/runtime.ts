@@ -34,6 +34,7 @@ import { StepRunner, workflowHandler, type WorkflowDefinition } from '../engine.
 import { trackingHandler } from '../tracking/handler.ts';
 import { TrackingPoller } from '../tracking/poller.ts';
 import type { OrderToDeliveryConfig } from './config.ts';
+import { KpiObserver } from './kpis.ts';
 import { CarrierCircuits, orderToDelivery, type O2DConfig, type TenantBindings, type WarehouseBinding } from './index.ts';
 
 export interface FlowRuntimeDeps {
@@ -61,6 +62,8 @@ export class OrderToDeliveryRuntime {
   readonly #retry = new Map<string, NodeJS.Timeout>();
   readonly definition: WorkflowDefinition<unknown>;
   readonly runner: StepRunner;
+  /** the KPI histograms and SLA breaches, observed once per milestone after its commit (when metrics are kept) */
+  readonly kpis: KpiObserver | undefined;
   #stopped = false;
 
   constructor(d: FlowRuntimeDeps) {
@@ -84,6 +87,10 @@ export class OrderToDeliveryRuntime {
         return undefined;
       },
     }) as WorkflowDefinition<unknown>;
+    if (d.metrics) {
+      this.kpis = new KpiObserver({ pool: d.pool, metrics: d.metrics, sla: d.config.kpis.sla, log: d.log.child({ component: 'kpis' }), invoiceOnDelivery: (t) => (flows[t]?.invoicePolicy ?? 'on_delivery') === 'on_delivery' });
+      this.definition = this.kpis.wrap(this.definition);
+    }
     for (const [tenantId, c] of Object.entries(flows)) {
       for (const [i, w] of c.warehouses.entries()) {
         if (!w.wms === !w.sftp) throw new ConfigError(`flows.orderToDelivery.${tenantId}.warehouses.${i}`, `warehouse ${w.id}: give its WMS API (wms) or its SFTP exchange (sftp), one of them`);
@@ -101,8 +108,9 @@ export class OrderToDeliveryRuntime {
   /** The pipeline handlers of the flow: the workflow's decisions and the tracking fold. */
   handlers(): Handler[] {
     const flows = this.#d.config.flows.orderToDelivery;
+    const decisions = workflowHandler([this.definition]);
     return [
-      workflowHandler([this.definition]),
+      this.kpis ? this.kpis.handler(decisions) : decisions,
       trackingHandler({
         adapters: (t) => {
           const c = flows[t]?.carriers ?? {};
@@ -218,6 +226,7 @@ export class OrderToDeliveryRuntime {
     this.#stopped = true;
     for (const t of this.#retry.values()) clearTimeout(t);
     await this.runner.stop();
+    await this.kpis?.stop();
     await Promise.all([...this.#pollers.values()].map((p) => p.stop()));
     await Promise.all(this.#sftp.map((x) => x.stop()));
   }
