@@ -47,6 +47,7 @@ let failed = 0;
 
 if (selected.length === 0) {
   failed += await run('type check (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  failed += await run('type check of the console (browser code)', bin('tsc'), ['-p', 'console/tsconfig.json']);
   failed += await run('domain purity (src/domain imports no I/O)', process.execPath, ['scripts/check-domain-purity.ts']);
   failed += await run('published schemas match the domain (schemas/)', process.execPath, ['scripts/gen-schemas.ts', '--check']);
   failed += await run('configuration reference matches the schema (docs/configuration.md)', process.execPath, ['scripts/gen-config-docs.ts', '--check']);

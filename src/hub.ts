@@ -11,6 +11,7 @@ import { openDatabase, redactUrl, type Database } from './platform/db.ts';
 import { loadMigrations, migrate, migrationStatus } from './platform/migrate.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { createTracing, withTelemetry, type Tracing } from './platform/tracing.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { Worker } from './pipeline/worker.ts';
 import { OutboxRelay } from './pipeline/outbox.ts';
@@ -22,7 +23,7 @@ import type { Handler } from './pipeline/types.ts';
 import { buildServer } from './api/server.ts';
 import type { ReadinessCheck } from './api/context.ts';
 import { loadKeyring, type Keyring } from './security/keyring.ts';
-import { ensureBootstrapClient, recordConfiguration } from './security/bootstrap.ts';
+import { ensureBootstrapClient, ensureBootstrapUser, recordConfiguration } from './security/bootstrap.ts';
 import { StoredReceiptSweeper } from './pipeline/webhook-receipts.ts';
 import { RetentionJob } from './security/retention.ts';
 import { Deliverer } from './pipeline/subscriptions/deliverer.ts';
@@ -35,6 +36,8 @@ export interface Hub {
   config: HubConfig;
   log: Logger;
   metrics: Metrics;
+  /** OpenTelemetry traces (observability.tracing; a no-op tracer when off) */
+  tracing: Tracing;
   db: Database;
   clock: Clock;
   instanceId: string;
@@ -68,6 +71,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.logLevel);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
   const metrics = createMetrics();
+  const tracing = createTracing(config.observability.tracing, { log: log.child({ component: 'tracing' }), instanceId });
+  const telemetry = { tracing, metrics };
   const clock = opts.clock ?? systemClock;
   const keyring = loadKeyring(config);
   const db = await openDatabase(config, log);
@@ -84,6 +89,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     if (await recordConfiguration(db.pool, config, instanceId)) log.info('configuration change recorded in the audit trail');
     const tokenFile = await ensureBootstrapClient(db.pool, config.dataDir);
     if (tokenFile) log.warn({ tokenFile }, 'no API client existed: created bootstrap-admin with every scope; its token is in this file (create your own clients, then revoke it)');
+    if (config.console.enabled) {
+      const passwordFile = await ensureBootstrapUser(db.pool, config.dataDir);
+      if (passwordFile) log.warn({ passwordFile }, 'no console user existed: created admin with every scope; its password is in this file (add your own users, then disable it)');
+    }
     await opts.prepare?.({ pool: db.pool, keyring });
   } catch (e) {
     await db.close();
@@ -114,6 +123,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
         leaseMs: config.pipeline.leaseMs,
         pollMs: config.pipeline.pollMs,
         retry: config.pipeline.retry,
+        tracing,
       })
     : undefined;
 
@@ -149,7 +159,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   odoo = new OdooRuntime({ pool: db.pool, keyring, config, log: log.child({ component: 'odoo' }), metrics });
   const odooRuntime = odoo;
   const server = await buildServer({
-    pool: db.pool, config, log, metrics, backlog, instanceId, keyring, clock, readiness,
+    pool: db.pool, config, log, metrics, tracing, backlog, instanceId, keyring, clock, readiness,
     ingest: (events) => committer.submit(events),
     odooHint: (tenantId, payload) => odooRuntime.hint(tenantId, payload),
   });
@@ -161,22 +171,29 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     await db.close();
     throw e;
   }
-  worker?.start();
+  // the hub's tracer and metrics travel with what each component starts (connector calls find them there)
+  withTelemetry(telemetry, () => worker?.start());
   relay?.start();
   // webhooks stored but not mapped (a crash between the 2xx and the mapping) are mapped here
   const receipts = new StoredReceiptSweeper({ pool: db.pool, log: log.child({ component: 'webhooks' }), config, ingest: (e) => committer.submit(e) }, { intervalMs: 60_000, graceSeconds: 60 });
   receipts.start();
   const retention = config.retention.enabled ? new RetentionJob({ pool: db.pool, config: config.retention, clock, log: log.child({ component: 'retention' }) }) : undefined;
   retention?.start();
-  const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions }) : undefined;
+  const deliverer = config.subscriptions.enabled ? new Deliverer({ pool: db.pool, keyring, log: log.child({ component: 'deliverer' }), clock, config: config.subscriptions, tracing }) : undefined;
   deliverer?.start();
-  odooRuntime.start();
-  if (config.pipeline.enabled) flows.start();
+  withTelemetry(telemetry, () => odooRuntime.start());
+  if (config.pipeline.enabled) withTelemetry(telemetry, () => flows.start());
+  metrics.rateLimitSamplers.add((set) => {
+    for (const tenant of odooRuntime.tenants) {
+      const tokens = odooRuntime.gateway(tenant)?.rateLimitTokens;
+      if (tokens !== undefined) set({ connector: 'odoo', tenant }, tokens);
+    }
+  });
   log.info({ url, instanceId, workers: !!worker }, 'hub started');
 
   let stopped = false;
   return {
-    config, log, metrics, db, clock, instanceId, keyring, odoo: odooRuntime, flows, worker, relay, backlog, server, url, readiness,
+    config, log, metrics, tracing, db, clock, instanceId, keyring, odoo: odooRuntime, flows, worker, relay, backlog, server, url, readiness,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -190,6 +207,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       await relay?.stop();
       await relay?.publisher.close?.();
       backlog.stop();
+      await tracing.shutdown();
       await db.close();
       log.info('hub stopped');
     },

@@ -5,7 +5,10 @@
  * 1. The route's `config.auth` says what it demands (principal.ts). Public and
  *    signature-authenticated routes pass through.
  * 2. `Authorization: Bearer <credential>`: an opaque client token (olh_...) or an OAuth2
- *    access token (JWT). Verified tokens are cached per process for
+ *    access token (JWT). Without that header, the console's session cookie (olh_session) of
+ *    a signed-in user; a request that changes anything must then carry the session's CSRF
+ *    token in X-CSRF-Token, and an Origin header, when sent, must be the hub's own
+ *    (403 auth.csrf). Verified tokens are cached per process for
  *    security.tokenCacheSeconds; revocation through this process clears the cache at once.
  *    No credential: 401 auth.missing_credential; a bad one: 401 auth.invalid_credential,
  *    both with WWW-Authenticate.
@@ -16,14 +19,16 @@
  *
  * Refusals are written to the security log (rate-limited refusals are counted, not logged).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { UnauthenticatedError, RateLimitedError } from '../domain/errors.ts';
+import { ForbiddenError, UnauthenticatedError, RateLimitedError } from '../domain/errors.ts';
 import { isScope, type Scope } from '../domain/scopes.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import { clientForToken, liveClient, looksLikeToken, tokenHash } from '../security/clients.ts';
 import type { SigningKeys } from '../security/jwt.ts';
+import { SESSION_COOKIE, sessionFor, type SessionInfo } from '../security/users.ts';
 import { requireScope, type Principal, type RouteAuth } from './principal.ts';
 
 // ----------------------------------------------------------------------------- rate limits
@@ -87,6 +92,8 @@ export interface AuthOptions {
   signingKeys: SigningKeys;
   tokenCacheSeconds: number;
   rateLimit: { perSecond: number; burst: number };
+  /** console sessions: an unused one ends after this long */
+  sessionIdleSeconds?: number;
   securityLog?: (e: { kind: string; code: string; tenantId?: string; clientId?: string; remoteIp?: string; detail: string; correlationId?: string }) => Promise<void>;
 }
 
@@ -117,7 +124,32 @@ export class Authenticator {
   #principalOf(c: { id: string; name: string; tenantId: string; scopes: readonly string[] }, via: Principal['via'], scopes?: readonly string[]): Principal {
     const granted = new Set(c.scopes.filter(isScope));
     const effective = scopes ? scopes.filter((s): s is Scope => isScope(s) && granted.has(s)) : [...granted];
-    return { clientId: c.id, clientName: c.name, tenantId: c.tenantId, scopes: new Set(effective), via };
+    return { clientId: c.id, clientName: c.name, tenantId: c.tenantId, scopes: new Set(effective), via, actor: `client:${c.id}` };
+  }
+
+  /** The session of the request's console cookie, or undefined. */
+  async session(request: FastifyRequest): Promise<SessionInfo | undefined> {
+    const value = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (!value) return undefined;
+    return sessionFor(this.#o.pool, value, this.#o.clock.now(), this.#o.sessionIdleSeconds ?? 1800);
+  }
+
+  /** The principal of a console session, after its CSRF check; throws 401 / 403. */
+  async #sessionPrincipal(request: FastifyRequest): Promise<{ principal: Principal; rate: number; burst: number }> {
+    const s = await this.session(request);
+    if (!s) throw new UnauthenticatedError('auth.session_expired', 'the console session has ended (signed out, expired or unknown): sign in again');
+    if (!SAFE_METHODS.has(request.method)) {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, s.csrfToken)) throw new ForbiddenError('auth.csrf', 'a change from the console must carry the session\'s X-CSRF-Token header');
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request)) throw new ForbiddenError('auth.csrf', `a change from the console must come from the hub's own origin, not ${origin}`);
+    }
+    const u = s.user;
+    return {
+      principal: { clientId: u.id, clientName: u.username, tenantId: u.tenantId, scopes: new Set(u.scopes.filter(isScope)), via: 'session', actor: `user:${u.id}` },
+      rate: this.#o.rateLimit.perSecond,
+      burst: this.#o.rateLimit.burst,
+    };
   }
 
   /** The principal of an Authorization header; throws 401 when there is none or it is not valid. */
@@ -161,8 +193,10 @@ export class Authenticator {
       if (!auth || auth.kind === 'public' || auth.kind === 'signature') return;
       let found: { principal: Principal; rate: number; burst: number };
       try {
-        found = await this.authenticate(request.headers.authorization);
+        const header = request.headers.authorization;
+        found = (header === undefined || header === '') && cookieValue(request.headers.cookie, SESSION_COOKIE) ? await this.#sessionPrincipal(request) : await this.authenticate(header);
       } catch (e) {
+        if (e instanceof ForbiddenError) await this.#securityLog(request, e.code, e.message);
         if (e instanceof UnauthenticatedError) {
           reply.header('WWW-Authenticate', e.code === 'auth.missing_credential' ? WWW_AUTHENTICATE : `${WWW_AUTHENTICATE}, error="invalid_token"`);
           await this.#securityLog(request, e.code, e.message);
@@ -198,6 +232,33 @@ export class Authenticator {
         ...(request.principal ? { clientId: request.principal.clientId, tenantId: request.principal.tenantId } : {}),
       })
       .catch((err) => this.#o.log.warn({ err }, 'could not write the security log'));
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** One cookie's value from a Cookie header (RFC 6265 syntax), or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return undefined;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Whether an Origin header names the host the request was sent to. */
+function sameOrigin(origin: string, request: FastifyRequest): boolean {
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
   }
 }
 

@@ -22,8 +22,10 @@ export interface Principal {
   clientName: string;
   tenantId: string;
   scopes: ReadonlySet<Scope>;
-  /** opaque bearer token or OAuth2 access token (JWT) */
-  via: 'token' | 'jwt';
+  /** opaque bearer token, OAuth2 access token (JWT), or a console user's session cookie */
+  via: 'token' | 'jwt' | 'session';
+  /** who the audit trail names: client:<id> or user:<id> */
+  actor: string;
 }
 
 declare module 'fastify' {

@@ -24,8 +24,11 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
 import { odooHintRoutes } from './routes/odoo-hints.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { SigningKeys } from '../security/jwt.ts';
 import { logSecurityEvent } from '../security/security-log.ts';
+import { disabledTracing, type Tracing } from '../platform/tracing.ts';
+import { installTracing, withTracedIngest } from './tracing.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,8 +48,10 @@ export function correlationIdOf(header: string | string[] | undefined): string {
   return v !== undefined && CORRELATION_ID.test(v) ? v : randomUUID();
 }
 
-export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
+export async function buildServer(api: ApiContext & { tracing?: Tracing }): Promise<FastifyInstance> {
   let closing = false;
+  // events stored by a request keep its trace context (api/tracing.ts)
+  const ctx = withTracedIngest(api);
 
   const reject = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
     const hub = toHubError(err);
@@ -118,8 +123,10 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const auth = new Authenticator({
     pool: ctx.pool, clock: ctx.clock, log: ctx.log, signingKeys,
     tokenCacheSeconds: ctx.config.security.tokenCacheSeconds, rateLimit: ctx.config.security.rateLimit,
+    sessionIdleSeconds: ctx.config.console.sessionIdleSeconds,
     securityLog: (e) => logSecurityEvent(ctx.pool, e),
   });
+  installTracing(app, { tracing: api.tracing ?? disabledTracing, metrics: ctx.metrics }); // a server span per request (refused ones too), active in the handler
   installAuth(app, auth); // after the correlation id, before everything else
 
   // answers of authenticated routes may carry tenant data: never cached by intermediaries, never sniffed
@@ -158,5 +165,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   await app.register(subscriptionRoutes, { ctx });
   await app.register(odooHintRoutes, { ctx });
   await app.register(documentRoutes, { ctx });
+  await app.register(consoleRoutes, { ctx, auth });
   return app;
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { clientsCommand, tenantsCommand } from './commands/clients.ts';
+import { usersCommand } from './commands/users.ts';
 import { auditCommand } from './commands/audit.ts';
 import { configCommand } from './commands/config.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     .addCommand(traceCommand())
     .addCommand(configCommand())
     .addCommand(clientsCommand())
+    .addCommand(usersCommand())
     .addCommand(tenantsCommand())
     .addCommand(secretsCommand())
     .addCommand(auditCommand())

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../domain/errors.ts';
 import { OdooConfigSchema } from '../connectors/odoo/manifest.ts';
 import { OrderToDeliveryConfigSchema } from '../workflows/order-to-delivery/config.ts';
+import { KpiConfigSchema } from '../workflows/order-to-delivery/kpis.ts';
 
 const Int = (o: { default: number; minimum?: number; maximum?: number; description: string }) => Type.Integer(o);
 
@@ -94,6 +95,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    console: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the operations console at /console (sign-in with the hub\'s users: logistics-hub users add).' }),
+        sessionIdleSeconds: Int({ default: 1800, minimum: 60, maximum: 86400, description: 'A console session unused this long ends.' }),
+        sessionAbsoluteSeconds: Int({ default: 43200, minimum: 300, maximum: 604800, description: 'A console session ends this long after sign-in, used or not.' }),
+        secureCookie: Type.Union([Type.Literal('auto'), Type.Boolean()], {
+          default: 'auto',
+          description: 'Mark the session cookie Secure: auto does so unless the request came over plain HTTP to a loopback address (a local demo); true always, as behind a TLS-terminating proxy.',
+        }),
+        liveIntervalMs: Int({ default: 2000, minimum: 250, maximum: 60000, description: 'How often the live overview pushes a new snapshot (server-sent events).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     webhooks: Type.Object(
       {
         toleranceSeconds: Int({ default: 300, minimum: 1, description: 'Inbound webhook timestamps further than this from now (past or future) are rejected.' }),
@@ -157,11 +171,30 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    kpis: KpiConfigSchema,
     retention: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Run the personal-data retention job in this process.' }),
         piiDays: Int({ default: 90, minimum: 1, description: 'Personal data in stored payloads is anonymised after this many days (env HUB_PII_DAYS).' }),
         intervalMinutes: Int({ default: 60, minimum: 1, description: 'How often the retention job runs.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    observability: Type.Object(
+      {
+        tracing: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: false,
+              description: 'Record OpenTelemetry spans (ingress, pipeline, workflow steps, connector calls, subscription deliveries) and export them over OTLP/HTTP. Off: no spans and no exporter, but W3C traceparent headers received are still kept on the events and passed on to partners.',
+            }),
+            endpoint: Type.String({ default: 'http://127.0.0.1:4318/v1/traces', pattern: '^https?://', description: 'OTLP/HTTP traces URL of the collector (JSON encoding).' }),
+            serviceName: Type.String({ default: 'odoo-logistics-hub', minLength: 1, description: 'service.name of the exported spans.' }),
+            sampleRatio: Type.Number({ default: 1, minimum: 0, maximum: 1, description: 'Share of new traces recorded (0 to 1); a trace that arrives with a traceparent follows its sampled flag.' }),
+            headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'HTTP headers sent with every export (a collector API key...).' })),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

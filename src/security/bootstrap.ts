@@ -6,6 +6,7 @@
  * Every start also records the effective configuration's digest in the audit trail when
  * it differs from the last one recorded (action config.changed).
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
@@ -14,6 +15,7 @@ import type { HubConfig } from '../platform/config.ts';
 import { redactUrl, withTx } from '../platform/db.ts';
 import { appendAudit, canonicalJson, digestOf } from './audit.ts';
 import { createClient } from './clients.ts';
+import { createUser } from './users.ts';
 
 export const BOOTSTRAP_CLIENT = 'bootstrap-admin';
 
@@ -31,6 +33,30 @@ export async function ensureBootstrapClient(pool: pg.Pool, dataDir: string): Pro
   mkdirSync(resolve(dataDir), { recursive: true });
   const file = resolve(join(dataDir, 'bootstrap-admin.token'));
   writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+export const BOOTSTRAP_USER = 'admin';
+
+/**
+ * First start: with no console user nobody could sign in to /console, so a user `admin` with
+ * every scope is created, its random password written to `<dataDir>/bootstrap-admin.password`
+ * (mode 0600), never to a log. Later starts find users and do nothing.
+ */
+export async function ensureBootstrapUser(pool: pg.Pool, dataDir: string): Promise<string | undefined> {
+  const any = await pool.query(`select 1 from hub_users limit 1`);
+  if (any.rowCount) return undefined;
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await createUser(pool, { tenantId: 'default', username: BOOTSTRAP_USER, displayName: 'Administrator', password, scopes: [...SCOPES], actor: 'system:bootstrap' });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'user.name_taken') return undefined;
+    throw e;
+  }
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const file = resolve(join(dataDir, 'bootstrap-admin.password'));
+  writeFileSync(file, password + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
 }

@@ -23,6 +23,7 @@ import type { Clock } from '../platform/clock.ts';
 import { withTx, type Queryable } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import { appendAudit } from './audit.ts';
+import { pruneSessions } from './users.ts';
 
 export const ANONYMISED = '[anonymised]';
 export const RETENTION_ACTOR = 'system:retention';
@@ -146,6 +147,8 @@ export async function runRetention(pool: pg.Pool, o: RetentionOptions): Promise<
     });
     if (done) break;
   }
+  // console sessions that ended more than a day ago (their address and browser are personal data too)
+  await pruneSessions(pool, o.now);
   return result();
 }
 

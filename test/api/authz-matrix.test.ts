@@ -16,6 +16,7 @@ import { ALL_ROUTES, type RouteName } from '../../src/api/route-table.ts';
 import { ingest } from '../../src/pipeline/inbox.ts';
 import { requestReplay } from '../../src/pipeline/replay.ts';
 import { createClient } from '../../src/security/clients.ts';
+import { createSession, createUser, type UserInfo } from '../../src/security/users.ts';
 import { putSecret } from '../../src/security/secrets.ts';
 import { SubscriptionStore } from '../../src/pipeline/subscriptions/store.ts';
 import { generateWebhookSecret, standardHeaders } from '../../src/security/webhook-signature.ts';
@@ -65,6 +66,16 @@ const subscriptionOwner = (await createClient(pool, { tenantId: 'default', name:
 const subscriptions = new SubscriptionStore({ pool, keyring: TEST_KEYRING, config: api.config });
 const newSubscription = async () =>
   (await subscriptions.create({ tenantId: 'default', ownerClientId: subscriptionOwner, url: 'https://hooks.example.com/matrix', eventTypes: ['shipment.*'], actor: 'test' })).subscription.id;
+// console: a user to sign in as, sessions to read and end, exceptions with an event behind them
+const CONSOLE_PASSWORD = 'matrix console password';
+const consoleUser = await createUser(pool, { tenantId: 'default', username: 'matrix-operator', password: CONSOLE_PASSWORD, scopes: ['orders:read'], actor: 'test' });
+const newSession = async (user: UserInfo = consoleUser) => createSession(pool, { user, now: new Date(), absoluteSeconds: 3600 });
+const newEventException = async () => {
+  const ev = incoming('shipment.dispatched.v1', { shipmentId: `SHP-${randomUUID().slice(0, 8)}` });
+  const [o] = await ingest(pool, [ev]);
+  return (await pool.query(`insert into hub_exceptions (key, event_seq, code, message, details) values ($1, $2, 'test.mapping', 'fix me', '{"class":"mapping_error"}') returning id`, [ev.key, o!.seq])).rows[0].id as number;
+};
+const shipmentData = { ...(cloudEvent('shipment.dispatched.v1').data as Record<string, unknown>), shipmentId: 'SHP-MATRIX-FIXED' };
 const oauthSecret = await tokenFor(pool, ['tracking:read']);
 const oauthClient = (await pool.query(`select client_id from hub_client_credentials order by id desc limit 1`)).rows[0].client_id as string;
 
@@ -85,6 +96,8 @@ interface Probe {
   ok: number;
   /** the status another tenant's all-scope client gets */
   other: number;
+  /** the status a console session holding the needed scope gets, when it differs from ok */
+  session?: number;
   req(): Promise<Req> | Req;
 }
 const json = (method: string, path: string, body?: unknown): Req => ({ method, path, ...(body !== undefined ? { body, contentType: 'application/json' } : {}) });
@@ -127,7 +140,7 @@ const PROBES: Record<RouteName, Probe> = {
   // the partner's signature is the credential: bearer tokens, valid or not, change nothing
   receiveWebhook: { need: 'signature', ok: 202, other: 202, req: signedWebhook },
   // subscribing to shipment events needs tracking:read; another client's subscription needs admin scopes
-  createSubscription: { need: 'tracking:read', ok: 201, other: 201, req: () => json('POST', '/v1/subscriptions', { url: 'https://hooks.example.com/matrix', eventTypes: ['shipment.*'] }) },
+  createSubscription: { need: 'tracking:read', ok: 201, other: 201, session: 403, req: () => json('POST', '/v1/subscriptions', { url: 'https://hooks.example.com/matrix', eventTypes: ['shipment.*'] }) },
   listSubscriptions: { need: 'admin:read', ok: 200, other: 200, req: () => json('GET', `/v1/subscriptions?owner=${subscriptionOwner}`) },
   getSubscription: { need: 'admin:read', ok: 200, other: 404, req: async () => json('GET', `/v1/subscriptions/${await newSubscription()}`) },
   listSubscriptionDeliveries: { need: 'admin:read', ok: 200, other: 404, req: async () => json('GET', `/v1/subscriptions/${await newSubscription()}/deliveries`) },
@@ -142,9 +155,53 @@ const PROBES: Record<RouteName, Probe> = {
     req: () => ({ method: 'POST', path: '/v1/connectors/odoo/default/hints?token=hint-token-of-default', contentType: 'application/json', body: JSON.stringify({ _action: 'Send Webhook Notification(#1)', _id: 62, _model: 'stock.picking', id: 62 }) }),
   },
   rotateSubscriptionSecret: { need: 'admin:write', ok: 200, other: 404, req: async () => json('POST', `/v1/subscriptions/${await newSubscription()}/rotate-secret`) },
+  consoleSignIn: { need: 'public', ok: 200, other: 200, req: () => json('POST', '/v1/console/session', { username: 'matrix-operator', password: CONSOLE_PASSWORD }) },
+  consoleSession: { need: 'public', ok: 200, other: 200, req: async () => ({ ...json('GET', '/v1/console/session'), headers: { cookie: `olh_session=${(await newSession()).cookie}` } }) },
+  consoleSignOut: {
+    need: 'public', ok: 204, other: 204,
+    req: async () => {
+      const s = await newSession();
+      return { ...json('DELETE', '/v1/console/session'), headers: { cookie: `olh_session=${s.cookie}`, 'x-csrf-token': s.session.csrfToken } };
+    },
+  },
+  consoleOverview: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/overview') },
+  consoleLive: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/live?once=true') },
+  consoleSearch: { need: 'tracking:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/search?q=SHP-MATRIX') },
+  consoleTimeline: { need: 'tracking:read', ok: 200, other: 404, req: () => json('GET', '/v1/console/timeline/SHP-MATRIX') },
+  consoleExceptionGroups: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/exception-groups?status=open') },
+  consoleExceptions: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/exceptions?severity=error') },
+  consoleException: { need: 'exceptions:read', ok: 200, other: 404, req: async () => json('GET', `/v1/console/exceptions/${await newException()}`) },
+  consoleAssignException: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/console/exceptions/${await newException()}/assign`, { assignee: 'probe' }) },
+  consoleCommentException: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/console/exceptions/${await newException()}/comments`, { text: 'probe' }) },
+  consoleApplyAction: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/console/exceptions/${await newException()}/apply`, {}) },
+  consoleReplayException: { need: 'exceptions:write', ok: 200, other: 404, req: async () => json('POST', `/v1/console/exceptions/${await newEventException()}/replay`, { data: shipmentData }) },
+  consoleConnectors: { need: 'exceptions:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/connectors') },
+  consoleKpis: { need: 'orders:read', ok: 200, other: 200, req: () => json('GET', '/v1/console/kpis?window=24h') },
 };
 
 // ----------------------------------------------------------------------------- callers
+
+/** A session of a console user holding `spec` (a scope, or all-but:<scope>), made once per spec. */
+const sessionUsers = new Map<string, { cookie: string; csrf: string }>();
+async function sessionFor(spec: string): Promise<{ cookie: string; csrf: string }> {
+  const hit = sessionUsers.get(spec);
+  if (hit) return hit;
+  const scopes = spec.startsWith('all-but:') ? SCOPES.filter((x) => x !== spec.slice('all-but:'.length)) : [spec];
+  const user = await createUser(pool, { tenantId: 'default', username: `matrix-${sessionUsers.size}-${randomUUID().slice(0, 6)}`, password: CONSOLE_PASSWORD, scopes, actor: 'test' });
+  const s = await newSession(user);
+  const entry = { cookie: `olh_session=${s.cookie}`, csrf: s.session.csrfToken };
+  sessionUsers.set(spec, entry);
+  return entry;
+}
+
+async function sendAsSession(p: Probe, spec: string): Promise<Answer> {
+  const s = await sessionFor(spec);
+  const r = await p.req();
+  const body = r.body === undefined ? undefined : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  const headers: Record<string, string> = { authorization: '', cookie: s.cookie, ...(r.contentType ? { 'content-type': r.contentType } : {}), ...(r.headers ?? {}) };
+  if (r.method !== 'GET') headers['x-csrf-token'] = s.csrf;
+  return call(`${api.url}${r.path}`, { method: r.method, headers, ...(body !== undefined ? { body } : {}) });
+}
 
 const tokens = new Map<string, string>();
 for (const s of SCOPES) tokens.set(s, await tokenFor(pool, [s]));
@@ -177,12 +234,17 @@ for (const [name, probe] of Object.entries(PROBES) as [RouteName, Probe][]) {
     ];
     for (const s of SCOPES) cells.push([`only ${s}`, `Bearer ${tokens.get(s)}`, open || s === probe.need ? probe.ok : 403]);
     if (!open) cells.push([`every scope but ${probe.need}`, `Bearer ${await allBut(probe.need as Scope)}`, 403]);
+    // the same checks for a console user's session (cookie + CSRF token) as for an API client's token
+    if (!open) {
+      cells.push([`session holding only ${probe.need}`, `session:${probe.need}`, probe.session ?? probe.ok]);
+      cells.push([`session holding every scope but ${probe.need}`, `session:all-but:${probe.need}`, 403]);
+    }
     const wrong: string[] = [];
     for (const [who, authorization, expected] of cells) {
-      const a = await send(probe, authorization);
+      const a = authorization.startsWith('session:') ? await sendAsSession(probe, authorization.slice('session:'.length)) : await send(probe, authorization);
       if (a.status !== expected) wrong.push(`${who}: expected ${expected}, got ${a.status} ${typeof a.body === 'object' ? a.body.code ?? '' : ''}`);
       else if (expected >= 400) assert.match(a.contentType, /^application\/problem\+json/, `${who}: a problem document`);
-      if (expected === 403 && a.status === 403 && !open && probe.other !== 403) assert.match(a.body.detail, new RegExp(probe.need.replace(':', ':')), `${who}: the 403 names the missing scope`);
+      if (expected === 403 && a.status === 403 && !open && probe.other !== 403 && !who.startsWith('session holding only')) assert.match(a.body.detail, new RegExp(probe.need.replace(':', ':')), `${who}: the 403 names the missing scope`);
     }
     assert.deepEqual(wrong, [], `cells with the wrong status for ${name}`);
   });

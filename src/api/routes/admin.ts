@@ -12,6 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ForbiddenError, PermanentError, RateLimitedError, ValidationError } from '../../domain/errors.ts';
 import { SCOPES, isScope, type Scope } from '../../domain/scopes.ts';
 import { rowToAudit, verifyAudit, appendAudit } from '../../security/audit.ts';
+import { addNote } from '../../workflows/exception-actions.ts';
 import { clientForToken, createClient, findClient, listClients, revokeClient, rotateClientToken, updateClient, type ClientInfo } from '../../security/clients.ts';
 import { deleteSecret, listSecrets, putSecret } from '../../security/secrets.ts';
 import type { SigningKeys } from '../../security/jwt.ts';
@@ -331,7 +332,6 @@ function parseForm(text: string): Record<string, string> {
   return out;
 }
 
-const actorOf = (clientId: string) => `client:${clientId}`;
 
 /**
  * A tenant's rows of `table`, newest first by the numeric `order` column, filtered by equality on
@@ -436,7 +436,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
       const p = principalOf(request);
       assertCanGrant(p.scopes, request.body.scopes);
       const { client, token } = await createClient(pool, {
-        tenantId: p.tenantId, name: request.body.name, scopes: request.body.scopes, actor: actorOf(p.clientId),
+        tenantId: p.tenantId, name: request.body.name, scopes: request.body.scopes, actor: p.actor,
         ...(request.body.rateLimit?.perSecond ? { ratePerSecond: request.body.rateLimit.perSecond } : {}),
         ...(request.body.rateLimit?.burst ? { burst: request.body.rateLimit.burst } : {}),
       });
@@ -455,7 +455,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
       const c = await clientOf(p.tenantId, request.params.id);
       if (request.body.scopes) assertCanGrant(p.scopes, request.body.scopes);
       const updated = await updateClient(pool, {
-        client: c.id, tenantId: p.tenantId, actor: actorOf(p.clientId),
+        client: c.id, tenantId: p.tenantId, actor: p.actor,
         ...(request.body.scopes ? { scopes: request.body.scopes } : {}),
         ...(request.body.rateLimit && 'perSecond' in request.body.rateLimit ? { ratePerSecond: request.body.rateLimit.perSecond ?? null } : {}),
         ...(request.body.rateLimit && 'burst' in request.body.rateLimit ? { burst: request.body.rateLimit.burst ?? null } : {}),
@@ -470,7 +470,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
     handler: async (request, reply) => {
       const p = principalOf(request);
       const c = await clientOf(p.tenantId, request.params.id);
-      const r = await rotateClientToken(pool, { client: c.id, tenantId: p.tenantId, actor: actorOf(p.clientId), overlapSeconds: request.body?.overlapSeconds ?? ctx.config.security.credentialOverlapSeconds });
+      const r = await rotateClientToken(pool, { client: c.id, tenantId: p.tenantId, actor: p.actor, overlapSeconds: request.body?.overlapSeconds ?? ctx.config.security.credentialOverlapSeconds });
       auth.invalidate();
       reply.header('Cache-Control', 'no-store');
       return { client: clientView(r.client), token: r.token, previousValidUntil: iso(r.previousValidUntil) };
@@ -482,7 +482,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
     handler: async (request) => {
       const p = principalOf(request);
       const c = await clientOf(p.tenantId, request.params.id);
-      const r = await revokeClient(pool, { client: c.id, tenantId: p.tenantId, actor: actorOf(p.clientId) });
+      const r = await revokeClient(pool, { client: c.id, tenantId: p.tenantId, actor: p.actor });
       auth.invalidate();
       request.log.info({ client: c.id }, 'client revoked');
       return clientView(r);
@@ -503,7 +503,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
     handler: async (request) => {
       const p = principalOf(request);
       await putSecret(pool, ctx.keyring, {
-        tenantId: p.tenantId, name: request.params.name, value: request.body.value, actor: actorOf(p.clientId),
+        tenantId: p.tenantId, name: request.params.name, value: request.body.value, actor: p.actor,
         overlapSeconds: request.body.overlapSeconds ?? ctx.config.security.credentialOverlapSeconds, ...(request.body.kind ? { kind: request.body.kind } : {}),
       });
       const s = (await listSecrets(pool, p.tenantId)).find((x) => x.name === request.params.name)!;
@@ -515,7 +515,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
     ...ADMIN_ROUTES.deleteSecret,
     handler: async (request, reply) => {
       const p = principalOf(request);
-      await deleteSecret(pool, p.tenantId, request.params.name, actorOf(p.clientId));
+      await deleteSecret(pool, p.tenantId, request.params.name, p.actor);
       return reply.code(204).send();
     },
   });
@@ -566,9 +566,10 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ApiContext;
         const x = cur.rows[0];
         if (!x) throw notFound('exception.not_found', `no exception ${request.params.id} in this tenant`);
         if (x.status === 'resolved') throw new ValidationError('exception.already_resolved', `exception ${x.id} was resolved at ${(x.resolved_at as Date).toISOString()} by ${x.resolved_by ?? 'unknown'}`, [], { status: 409 });
-        const u = await c.query(`update hub_exceptions set status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3 where id = $1 returning *`, [x.id, actorOf(p.clientId), request.body.resolution]);
+        const u = await c.query(`update hub_exceptions set status = 'resolved', resolved_at = now(), resolved_by = $2, resolution = $3, updated_at = now() where id = $1 returning *`, [x.id, p.actor, request.body.resolution]);
+        await addNote(c, { tenantId: p.tenantId, actor: p.actor }, x.id, 'resolved', request.body.resolution);
         await appendAudit(c, {
-          tenantId: p.tenantId, actor: actorOf(p.clientId), action: 'exception.resolved', objectType: 'exception', objectId: String(x.id),
+          tenantId: p.tenantId, actor: p.actor, action: 'exception.resolved', objectType: 'exception', objectId: String(x.id),
           before: { status: x.status }, after: { status: 'resolved', resolution: request.body.resolution }, details: { code: x.code, key: x.key },
         });
         return exceptionView(u.rows[0]);

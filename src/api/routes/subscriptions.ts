@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { PermanentError } from '../../domain/errors.ts';
+import { ForbiddenError, PermanentError } from '../../domain/errors.ts';
 import { MAX_PATTERNS, normalizePatterns, readScopesFor } from '../../pipeline/subscriptions/filters.ts';
 import { MAX_DESCRIPTION, SubscriptionStore, type Delivery, type DeliveryStatus, type Subscription, type SubscriptionStatus } from '../../pipeline/subscriptions/store.ts';
 import { MAX_URL_LENGTH } from '../../pipeline/subscriptions/url-safety.ts';
@@ -289,7 +289,7 @@ export function deliveryView(d: Delivery): Static<typeof DeliveryView> {
 
 // ----------------------------------------------------------------------------- routes
 
-const actorOf = (p: Principal) => `client:${p.clientId}`;
+const actorOf = (p: Principal) => p.actor;
 
 function notFound(id: string): PermanentError {
   return new PermanentError({ code: 'subscription.not_found', message: `no subscription ${JSON.stringify(id)} in this tenant`, status: 404 });
@@ -331,6 +331,7 @@ export async function subscriptionRoutes(app: FastifyInstance, { ctx }: { ctx: A
     handler: async (request, reply) => {
       const p = principalOf(request);
       requirePatternScopes(p, request.body.eventTypes);
+      if (p.via === 'session') throw new ForbiddenError('subscription.needs_client', 'a subscription belongs to an API client: create it with a client\'s credential, not from a console session');
       const { subscription, secret } = await store.create({
         tenantId: p.tenantId, ownerClientId: p.clientId, url: request.body.url, eventTypes: request.body.eventTypes, description: request.body.description ?? null, actor: actorOf(p),
       });

@@ -4,6 +4,7 @@
  * once, when it is issued; only its hash is stored.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import type pg from 'pg';
 import { HubError } from '../../domain/errors.ts';
 import { SCOPES, parseScopes } from '../../domain/scopes.ts';
 import { addTenant, createClient, findClient, listClients, listTenants, revokeClient, rotateClientToken, updateClient, type ClientInfo } from '../../security/clients.ts';
@@ -19,7 +20,7 @@ export function parseDurationSeconds(value: string): number {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's'];
 }
 
-function scopesArg(v: string): string[] {
+export function scopesArg(v: string): string[] {
   try {
     return parseScopes(v);
   } catch (e) {
@@ -27,17 +28,40 @@ function scopesArg(v: string): string[] {
   }
 }
 
-/** Input errors of the security module are usage errors here (exit 2, with the message). */
-async function usage<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof HubError && e.status >= 400 && e.status < 500) {
-      if (e.status === 404) throw new CliError(e.message, { fix: 'list them with `logistics-hub clients list` (or `logistics-hub tenants list`)' });
-      throw new UsageError(e.message);
+/** Input errors of the security module are usage errors here (exit 2, with the message); "not found" says how to list. */
+export function usageErrors(listHint: string) {
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof HubError && e.status >= 400 && e.status < 500) {
+        if (e.status === 404) throw new CliError(e.message, { fix: `list them with ${listHint}` });
+        throw new UsageError(e.message);
+      }
+      throw e;
     }
-    throw e;
-  }
+  };
+}
+const usage = usageErrors('`logistics-hub clients list` (or `logistics-hub tenants list`)');
+
+/** `<noun>s list [--tenant] [--json]`: the rows as a table (or JSON), or what to do when there are none. */
+export function listCommand<T>(o: { description: string; list: (pool: pg.Pool, tenant?: string) => Promise<T[]>; table: (rows: T[]) => string; noun: string; empty: string }): Command {
+  return new Command('list')
+    .description(o.description)
+    .option('--tenant <id>', 'only this tenant')
+    .option('--json', 'print JSON')
+    .action(
+      act(async (_o: unknown, self: Command) => {
+        const opts = optionsOf<{ tenant?: string; json?: boolean }>(self);
+        const { config } = loadCliConfig(opts);
+        return withDatabase(config, async (db) => {
+          const rows = await o.list(db.pool, opts.tenant);
+          if (opts.json) process.stdout.write(json(rows) + '\n');
+          else process.stdout.write(rows.length ? `${o.table(rows)}\n${plural(rows.length, o.noun)}\n` : `${o.empty}\n`);
+          return 0;
+        });
+      }),
+    );
 }
 
 function printToken(client: ClientInfo, token: string, note: string): void {
@@ -96,22 +120,13 @@ export function clientsCommand(): Command {
     ['logistics-hub clients create --name portal --tenant acme --scopes orders:read,tracking:read --rate 5 --burst 20'],
   ]);
 
-  const list = new Command('list')
-    .description('list clients (never their tokens)')
-    .option('--tenant <id>', 'only this tenant')
-    .option('--json', 'print JSON')
-    .action(
-      act(async (_o: unknown, self: Command) => {
-        const o = optionsOf<{ tenant?: string; json?: boolean }>(self);
-        const { config } = loadCliConfig(o);
-        return withDatabase(config, async (db) => {
-          const rows = await listClients(db.pool, o.tenant);
-          if (o.json) process.stdout.write(json(rows) + '\n');
-          else process.stdout.write(rows.length ? `${clientTable(rows)}\n${plural(rows.length, 'client')}\n` : 'no clients yet: create one with `logistics-hub clients create --name ... --scopes ...`\n');
-          return 0;
-        });
-      }),
-    );
+  const list = listCommand({
+    description: 'list clients (never their tokens)',
+    list: (pool, tenant) => listClients(pool, tenant),
+    table: clientTable,
+    noun: 'client',
+    empty: 'no clients yet: create one with `logistics-hub clients create --name ... --scopes ...`',
+  });
 
   const show = new Command('show')
     .description('one client with its credentials (hints only)')

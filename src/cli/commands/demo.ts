@@ -243,6 +243,7 @@ export function demoCommand(): Command {
         const cliFlags = o.dataDir !== undefined ? ` --data-dir ${dataDir}` : o.databaseUrl !== undefined ? ' --database-url <the URL given>' : '';
         write(`odoo-logistics-hub demo listening on ${l.hub.url} (database: ${db.description})`);
         write(`  hub           ${l.hub.url}   token: ${token}   API: ${l.hub.url}/openapi.json`);
+        write(`  console       ${l.hub.url}/console   user admin, password in ${shown(join(config.dataDir, 'bootstrap-admin.password'))}`);
         write(`  odoo 18       ${l.odoo.url}   database logi, login admin, password admin`);
         write(`  wms east      ${l.east.url}   SimWMS, stocks FURN_0097 and E-COM10   ${l.east.url}/__sim/stats`);
         write(`  wms west      ${l.west.url}   SimWMS, stocks FURN_7800 and E-COM08   ${l.west.url}/__sim/stats`);

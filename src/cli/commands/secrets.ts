@@ -95,7 +95,7 @@ interface ValueOptions {
   fromEnv?: string;
 }
 
-async function readValue(o: ValueOptions, name: string): Promise<{ value: string; from: string }> {
+export async function readValue(o: ValueOptions, name: string): Promise<{ value: string; from: string }> {
   if (o.fromFile && o.fromEnv) throw new UsageError('--from-file and --from-env exclude each other: the value comes from one place');
   if (o.fromFile) {
     try {
