@@ -57,6 +57,14 @@ function withTraceHeaders(init: RequestInit, ctx: ReturnType<typeof activeContex
   return { ...init, headers };
 }
 
+/** One exchange in the connector metrics: the call by outcome, its duration, an error by class. */
+function countCall(metrics: HubTelemetry['metrics'], op: { connector: string; operation: string }, outcome: CallOutcome, started: number): void {
+  if (!metrics) return;
+  metrics.connectorCalls.inc({ connector: op.connector, operation: op.operation, outcome });
+  metrics.connectorCallDuration.observe({ connector: op.connector, operation: op.operation }, (performance.now() - started) / 1000);
+  if (outcome !== 'ok') metrics.connectorErrors.inc({ connector: op.connector, class: outcome });
+}
+
 /**
  * Sends `init` to `url` and lets `read` interpret the answer (read the body, check the status,
  * throw the connector's HubError for a refusal). Resolves with what `read` returns.
@@ -113,10 +121,36 @@ export async function partnerFetch<T>(
     throw err;
   } finally {
     span.end();
-    if (metrics) {
-      metrics.connectorCalls.inc({ connector: op.connector, operation: op.operation, outcome });
-      metrics.connectorCallDuration.observe({ connector: op.connector, operation: op.operation }, (performance.now() - started) / 1000);
-      if (outcome !== 'ok') metrics.connectorErrors.inc({ connector: op.connector, class: outcome });
-    }
+    countCall(metrics, op, outcome, started);
+  }
+}
+
+/**
+ * One exchange of a connector whose partner is not spoken to over HTTP (the SFTP warehouse): the
+ * same client span, metrics and outcome classes as `partnerFetch`, around `run`. A failure that
+ * is not a HubError is transient, as in the pipeline.
+ */
+export async function partnerCall<T>(ctx: HubTelemetry | undefined, op: { connector: string; operation: string; attributes?: Record<string, string | number> }, run: () => Promise<T>): Promise<T> {
+  const parent = activeContext();
+  const telemetry = ctx ?? currentTelemetry(parent);
+  const tracing = telemetry?.tracing ?? disabledTracing;
+  const metrics = telemetry?.metrics;
+  const tenant = currentTenant(parent);
+  const span = tracing.startSpan(
+    `${op.connector} ${op.operation}`,
+    { kind: SpanKind.CLIENT, attributes: { 'hub.connector': op.connector, 'hub.operation': op.operation, ...(op.attributes ?? {}), ...(tenant ? { 'hub.tenant': tenant } : {}) } },
+    parent,
+  );
+  const started = performance.now();
+  let outcome: CallOutcome = 'ok';
+  try {
+    return await withContext(trace.setSpan(parent, span), run);
+  } catch (err) {
+    outcome = outcomeOf(err);
+    recordFailure(span, err, outcome);
+    throw err;
+  } finally {
+    span.end();
+    countCall(metrics, op, outcome, started);
   }
 }

@@ -1,12 +1,16 @@
 /**
  * The alert rules and the Grafana dashboard in observability/ name only metrics the hub
  * registers (with the labels it gives them), every rule has a severity and a summary, and
- * the dashboard is a dashboard. (promtool is not available from Debian's packages here; these
- * checks catch what breaks silently: a renamed metric or label.)
+ * the dashboard is a dashboard; these checks catch what breaks silently: a renamed metric or
+ * label. With promtool installed (Debian's `prometheus` package; .ci/run installs it), the
+ * rules also pass `promtool check rules`, and the unit tests in alerts.test.yml show each alert
+ * firing on the series a failing hub exposes (and staying quiet otherwise).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createMetrics } from '../../src/platform/metrics.ts';
@@ -70,4 +74,22 @@ test('the checks catch a renamed metric and an unknown label', () => {
   assert.throws(() => check('rate(hub_workflow_step_total[5m])', 'probe'), /hub_workflow_step_total is not a metric/);
   assert.throws(() => check('hub_backlog{queu="events"}', 'probe'), /has no label queu/);
   assert.throws(() => check('sum by (tenant) (rate(hub_dead_letters_total[5m]))', 'probe'), /no metric in it has the label tenant/);
+});
+
+const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+const promtool = (...args: string[]) => spawnSync(PROMTOOL!, args, { encoding: 'utf8', timeout: 60_000 });
+
+test('promtool: the rules are valid and every alert unit test passes', { skip: PROMTOOL ? false : 'promtool is not installed (apt-get install prometheus)' }, () => {
+  const dir = join(root, 'observability', 'prometheus');
+  const check = promtool('check', 'rules', join(dir, 'alerts.yml'));
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /SUCCESS: \d+ rules found/);
+  const unit = promtool('test', 'rules', join(dir, 'alerts.test.yml'));
+  assert.equal(unit.status, 0, unit.stdout + unit.stderr);
+  // the unit tests can fail: a wrong expectation is reported
+  const wrong = join(tmpdir(), `alerts-wrong-${process.pid}.test.yml`);
+  writeFileSync(wrong, readFileSync(join(dir, 'alerts.test.yml'), 'utf8').replace('rule_files:\n  - alerts.yml', `rule_files:\n  - ${join(dir, 'alerts.yml')}`).replace('(3000 waiting)', '(2999 waiting)'));
+  const bad = promtool('test', 'rules', wrong);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stdout + bad.stderr, /HubBacklogGrowing/);
 });

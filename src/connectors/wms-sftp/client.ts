@@ -1,6 +1,7 @@
 /**
  * The SFTP client of the file-exchange warehouse connector: the only code of the connector
- * that touches the network. One SSH connection with one SFTP session, opened on first use
+ * that touches the network. Each operation of the port is one counted, traced partner call
+ * (connectors/http.ts partnerCall). One SSH connection with one SFTP session, opened on first use
  * and opened again after it is lost; the server's host key must match the pinned SHA-256
  * fingerprint or nothing is sent. Every request has a timeout. Failures become HubErrors by
  * the error table (errors.ts).
@@ -15,6 +16,8 @@ import ssh2 from 'ssh2';
 import type { Client as SshClient, SFTPWrapper } from 'ssh2';
 import { HubError } from '../../domain/errors.ts';
 import { sftpError, SFTP_STATUS, type SftpFailure } from './errors.ts';
+import { partnerCall } from '../http.ts';
+import type { HubTelemetry } from '../../platform/tracing.ts';
 
 export interface SftpEntry {
   name: string;
@@ -47,6 +50,8 @@ export interface SftpClientOptions {
   /** `SHA256:<base64>` or hex */
   hostKeySha256: string;
   timeoutMs?: number;
+  /** the hub's tracer and metrics; default: those of the work the call runs in */
+  telemetry?: HubTelemetry;
 }
 
 /** The fingerprint of an SSH public key blob as `ssh-keygen -lf` prints it: `SHA256:` + unpadded base64. */
@@ -186,7 +191,7 @@ export class SftpClient implements SftpTransport {
     });
   }
 
-  async list(dir: string): Promise<SftpEntry[]> {
+  async #list(dir: string): Promise<SftpEntry[]> {
     const list = await this.#request<{ filename: string; attrs: { size?: number; mtime?: number; mode?: number } }[]>(`list ${dir}`, (sftp, done) => sftp.readdir(dir, done));
     return list
       .filter((e) => e.filename !== '.' && e.filename !== '..')
@@ -196,11 +201,11 @@ export class SftpClient implements SftpTransport {
       });
   }
 
-  get(path: string): Promise<Buffer> {
+  #get(path: string): Promise<Buffer> {
     return this.#request<Buffer>(`get ${path}`, (sftp, done) => sftp.readFile(path, done));
   }
 
-  async exists(path: string): Promise<boolean> {
+  async #exists(path: string): Promise<boolean> {
     try {
       await this.#request(`stat ${path}`, (sftp, done) => sftp.stat(path, done));
       return true;
@@ -210,16 +215,16 @@ export class SftpClient implements SftpTransport {
     }
   }
 
-  async putAtomic(path: string, data: Buffer | string, tmpSuffix: string): Promise<'written' | 'exists'> {
-    if (await this.exists(path)) return 'exists';
+  async #putAtomic(path: string, data: Buffer | string, tmpSuffix: string): Promise<'written' | 'exists'> {
+    if (await this.#exists(path)) return 'exists';
     const tmp = path + tmpSuffix;
     await this.#request<void>(`put ${tmp}`, (sftp, done) => sftp.writeFile(tmp, data, { flag: 'w' } as never, (err) => done(err)));
     try {
-      await this.rename(tmp, path);
+      await this.#rename(tmp, path);
     } catch (e) {
       // written meanwhile by another writer (rename does not replace a file): that one stands
-      if (await this.exists(path).catch(() => false)) {
-        await this.remove(tmp).catch(() => undefined);
+      if (await this.#exists(path).catch(() => false)) {
+        await this.#remove(tmp).catch(() => undefined);
         return 'exists';
       }
       throw e;
@@ -227,12 +232,42 @@ export class SftpClient implements SftpTransport {
     return 'written';
   }
 
-  rename(from: string, to: string): Promise<void> {
+  #rename(from: string, to: string): Promise<void> {
     return this.#request<void>(`rename ${from} → ${to}`, (sftp, done) => sftp.rename(from, to, (err) => done(err)));
   }
 
-  remove(path: string): Promise<void> {
+  #remove(path: string): Promise<void> {
     return this.#request<void>(`remove ${path}`, (sftp, done) => sftp.unlink(path, (err) => done(err)));
+  }
+
+  // ------------------------------------------------------------------ the port, each operation counted and traced once
+
+  #call<T>(operation: string, path: string, run: () => Promise<T>): Promise<T> {
+    return partnerCall(this.#o.telemetry, { connector: 'wms-sftp', operation, attributes: { 'server.address': this.#o.host, 'server.port': this.#o.port, 'file.path': path } }, run);
+  }
+
+  list(dir: string): Promise<SftpEntry[]> {
+    return this.#call('list', dir, () => this.#list(dir));
+  }
+
+  get(path: string): Promise<Buffer> {
+    return this.#call('get', path, () => this.#get(path));
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.#call('exists', path, () => this.#exists(path));
+  }
+
+  putAtomic(path: string, data: Buffer | string, tmpSuffix: string): Promise<'written' | 'exists'> {
+    return this.#call('put', path, () => this.#putAtomic(path, data, tmpSuffix));
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.#call('rename', to, () => this.#rename(from, to));
+  }
+
+  remove(path: string): Promise<void> {
+    return this.#call('remove', path, () => this.#remove(path));
   }
 
   async close(): Promise<void> {
