@@ -2,7 +2,7 @@
  * `npm run bench` — benchmarks of the durable pipeline. They measure and report; they do
  * not assert. Everything runs on loopback; every loop is bounded in time.
  *
- *   node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow]
+ *   node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow|observability]
  *
  * 1. ingest:   the hub as its own process (no-op handler, workers on) driven over HTTP by
  *              bench/loadgen.ts in a separate process; ceilings measured in the same run:
@@ -14,6 +14,9 @@
  * 3. odoo:     the Odoo connector benches (bench/odoo.ts, bench/odoo-capture.ts).
  * 4. flow:     orders end to end through the demo landscape's simulators at fixed latencies
  *              (bench/order-flow.ts); baseline: a straight script making the same partner calls.
+ * 5. observability: the added latency of a partner call through the instrumented wrapper,
+ *              tracing off and on (baseline: plain fetch), and the console's read models
+ *              (baseline: the /v1/timeline read model) (bench/observability.ts).
  *
  * Writes bench/RESULTS.md and raw JSON in bench/out/; prints a summary.
  */
@@ -28,6 +31,7 @@ import { validateConfig } from '../src/platform/config.ts';
 import { ingest } from '../src/pipeline/inbox.ts';
 import { incomingEvent } from './events.ts';
 import { benchOrderFlow, renderOrderFlow, type FlowResult } from './order-flow.ts';
+import { benchObservability, renderObservability, type ObservabilityResult } from './observability.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
 import {
   adminQuery, cpuBusy, cpuSnapshot, cpuUse, createDatabase, dbName, dropDatabase, machine, peakRssMiB, reachable, round, runToEnd, sleep,
@@ -45,8 +49,8 @@ const loaded = reportFrom ? (JSON.parse(readFileSync(reportFrom, 'utf8')) as Raw
 const quick: boolean = loaded ? loaded.quick : args.includes('--quick');
 const onlyIdx = args.indexOf('--only');
 const only = loaded ? (loaded.only === 'all' ? undefined : loaded.only) : onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
-if (only !== undefined && only !== 'ingest' && only !== 'pipeline' && only !== 'odoo' && only !== 'flow') {
-  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow] | --report [bench/out/<run>.json]');
+if (only !== undefined && only !== 'ingest' && only !== 'pipeline' && only !== 'odoo' && only !== 'flow' && only !== 'observability') {
+  console.error('usage: node bench/run.ts [--quick] [--only ingest|pipeline|odoo|flow|observability] | --report [bench/out/<run>.json]');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -813,6 +817,8 @@ interface RawResults {
   pipeline?: PipelineRow[] | undefined;
   /** the end-to-end order flow (bench/order-flow.ts) */
   flow?: FlowResult | undefined;
+  /** partner-call instrumentation and the console's read models (bench/observability.ts) */
+  observability?: ObservabilityResult | undefined;
   failure?: string | undefined;
 }
 
@@ -839,6 +845,16 @@ async function measure(): Promise<RawResults> {
     if ((only === undefined || only === 'flow') && !interrupted) {
       await probe('between benchmarks');
       raw.flow = await benchOrderFlow({ quick, freshDb, serverUrl, log, children, interrupted: () => interrupted });
+    }
+    if ((only === undefined || only === 'observability') && !interrupted) {
+      await probe('between benchmarks');
+      const d = await migrated('observability');
+      const pool = createPool(d.url, 4);
+      try {
+        raw.observability = await benchObservability({ quick, pool, log });
+      } finally {
+        await pool.end();
+      }
     }
     await probe('end');
   } catch (e) {
@@ -979,6 +995,11 @@ function render(raw: RawResults): { md: string; summary: string } {
     const f = renderOrderFlow(raw.flow);
     md.push('## 4. Order flow end to end', '', f.md);
     summary += '\nORDER FLOW\n' + f.summary;
+  }
+  if (raw.observability) {
+    const o = renderObservability(raw.observability);
+    md.push('## 5. Observability and the console', '', o.md);
+    summary += '\nOBSERVABILITY\n' + o.summary;
   }
   let notes = '';
   try {

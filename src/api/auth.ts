@@ -142,7 +142,7 @@ export class Authenticator {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !safeEqual(sent, s.csrfToken)) throw new ForbiddenError('auth.csrf', 'a change from the console must carry the session\'s X-CSRF-Token header');
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request)) throw new ForbiddenError('auth.csrf', `a change from the console must come from the hub's own origin, not ${origin}`);
+      if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request.headers.host)) throw new ForbiddenError('auth.csrf', `a change from the console must come from the hub's own origin, not ${origin}`);
     }
     const u = s.user;
     return {
@@ -253,10 +253,10 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Whether an Origin header names the host the request was sent to. */
-function sameOrigin(origin: string, request: FastifyRequest): boolean {
+/** Whether an Origin header names the host the request was sent to (its Host header). */
+export function sameOrigin(origin: string, host: string | undefined): boolean {
   try {
-    return new URL(origin).host === request.headers.host;
+    return new URL(origin).host === host;
   } catch {
     return false;
   }

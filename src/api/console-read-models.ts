@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { domainOfEventType, type Scope } from '../domain/scopes.ts';
 import { dataFor, type Viewer } from './read-models.ts';
+import { STEP_TRACE_KEY } from '../workflows/engine.ts';
 import type { ConsoleTimeline, Overview, PartnerCall, SearchHit, TimelineItem } from './console-views.ts';
 
 export type { ConsoleTimeline, Overview, PartnerCall, SearchHit, TimelineItem };
@@ -287,7 +288,8 @@ export async function consoleTimeline(db: pg.Pool, viewer: Viewer & { scopes: Re
     traceIds: [...traceIds],
     correlationIds: [...correlationIds].slice(0, 20),
     entries,
-    partnerCalls: steps.rows.map((s) => ({
+    // the workflow's partner calls are the order's business (orders:read); exceptions need exceptions:read
+    partnerCalls: (viewer.scopes.has('orders:read') ? steps.rows : []).map((s) => ({
       id: Number(s.id),
       partner: String(s.step).split('.')[0]!,
       step: s.step as string,
@@ -297,14 +299,22 @@ export async function consoleTimeline(db: pg.Pool, viewer: Viewer & { scopes: Re
       createdAt: iso(s.created_at as Date)!,
       updatedAt: iso(s.updated_at as Date)!,
       error: s.error ?? null,
-      input: mask(s.input),
+      input: mask(withoutTrace(s.input)),
       output: mask(s.output ?? null),
     })),
-    exceptions: exceptions.rows.map((x) => ({
+    exceptions: (viewer.scopes.has('exceptions:read') ? exceptions.rows : []).map((x) => ({
       id: Number(x.id), code: x.code, class: (x.details as { class?: string })?.class ?? 'other', severity: x.severity, status: x.status, message: x.message, createdAt: iso(x.created_at)!,
     })),
     hiddenTypes: ev.rowCount! - visible.length,
+    hiddenCalls: viewer.scopes.has('orders:read') ? 0 : steps.rows.length,
   };
+}
+
+/** A step's input as the step sees it: without the trace context the engine keeps beside it. */
+export function withoutTrace(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || !(STEP_TRACE_KEY in input)) return input;
+  const { [STEP_TRACE_KEY]: _trace, ...rest } = input as Record<string, unknown>;
+  return rest;
 }
 
 /** A raw body for a viewer without pii:read: JSON with personal fields masked, anything else withheld. */

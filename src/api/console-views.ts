@@ -32,8 +32,10 @@ export interface ConsoleTimeline {
   entries: TimelineItem[];
   partnerCalls: PartnerCall[];
   exceptions: Array<{ id: number; code: string; class: string; severity: string; status: string; message: string; createdAt: string }>;
-  /** types the viewer lacks the read scope for: their events are left out */
+  /** events of domains the viewer lacks the read scope for: left out */
   hiddenTypes: number;
+  /** partner calls left out for want of orders:read */
+  hiddenCalls: number;
 }
 
 export interface TimelineItem {

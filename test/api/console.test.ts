@@ -132,6 +132,14 @@ test('sign-out, an idle timeout, a disabled user and a new password all end the 
   assertProblem(await asUser(d, '/v1/console/overview'), 401, 'auth.session_expired');
 });
 
+test('a sign-in posted from another origin is refused (login CSRF); from the hub\'s own it works', async () => {
+  const post = (origin: string) => call(`${api.url}/v1/console/session`, { method: 'POST', headers: { authorization: '', 'content-type': 'application/json', origin }, body: JSON.stringify({ username: 'maria', password: PASSWORD }) });
+  const r = await post('https://evil.example');
+  assertProblem(r, 403, 'auth.csrf');
+  assert.equal(r.headers.get('set-cookie'), null);
+  assert.equal((await post(api.url)).status, 200);
+});
+
 test('bad sign-in input is a 400 problem naming the field', async () => {
   const r = await call(`${api.url}/v1/console/session`, { method: 'POST', headers: { authorization: '', 'content-type': 'application/json' }, body: JSON.stringify({ username: 'maria' }) });
   assert.equal(r.status, 400);
@@ -188,6 +196,17 @@ test('the timeline shows the order and its shipment, the partner calls with retr
   assert.equal(masked.partnerCalls[0].input.shipTo, '***');
   assert.doesNotMatch(JSON.stringify(masked), /Jane Customer/);
   assertProblem(await asUser(s, '/v1/console/timeline/nothing-known'), 404, 'timeline.not_found');
+  // a carrier desk with tracking:read only sees the shipment's events, not the order's, its partner calls or exceptions
+  await createUser(pool, { tenantId: 'default', username: 'desk', password: PASSWORD, scopes: ['tracking:read'], actor: 'test' });
+  await pool.query(`insert into hub_exceptions (key, code, message, details) values ($1, 'test.visible', 'seen by some', '{"class":"other"}')`, [orderId]);
+  const d = await signIn('desk');
+  const narrow = (await asUser(d, `/v1/console/timeline/${encodeURIComponent(tracking)}`)).body;
+  assert.ok(narrow.entries.every((e: { type: string }) => !e.type.startsWith('order.')));
+  assert.ok(narrow.hiddenTypes >= 1);
+  assert.deepEqual(narrow.partnerCalls, []);
+  assert.equal(narrow.hiddenCalls, 1);
+  assert.deepEqual(narrow.exceptions, []);
+  assert.ok((await asUser(s, `/v1/console/timeline/${encodeURIComponent(orderId)}`)).body.exceptions.length >= 1);
 });
 
 // ----------------------------------------------------------------------------- workbench

@@ -49,6 +49,7 @@ export async function timelineView(key: string): Promise<HTMLElement> {
       ),
     )),
     h('h2', null, `Partner calls (${t.partnerCalls.length})`),
+    t.hiddenCalls ? h('p', { class: 'muted' }, `${t.hiddenCalls} partner call(s) need the orders:read scope.`) : null,
     h('ol', { class: 'events', id: 'timeline-calls' }, t.partnerCalls.map((c) =>
       h('li', { class: `event st-${c.status}`, dataset: { partner: c.partner } },
         h('details', null,

@@ -21,12 +21,12 @@ import { logSecurityEvent } from '../../security/security-log.ts';
 import { actionPlan, applySuggestedAction, assignException, commentOnException, editAndReplay, notesOf } from '../../workflows/exception-actions.ts';
 import { kpiReport } from '../../workflows/order-to-delivery/kpis.ts';
 import { connectorHealth } from '../../platform/connector-health.ts';
-import { cookieValue, type Authenticator } from '../auth.ts';
+import { cookieValue, sameOrigin, type Authenticator } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { canSeePii, principalOf, type Principal } from '../principal.ts';
 import { DateTime, Nullable, problems, route, StringEnum } from '../schemas.ts';
-import { consoleTimeline, exceptionGroups, exceptionItem, listExceptionItems, overview, search, type ExceptionFilter } from '../console-read-models.ts';
+import { consoleTimeline, exceptionGroups, exceptionItem, listExceptionItems, overview, search, withoutTrace, type ExceptionFilter } from '../console-read-models.ts';
 
 const SessionView = Type.Object(
   {
@@ -81,7 +81,7 @@ export const CONSOLE_ROUTES = {
         { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }), tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 63, default: 'default' })) },
         { additionalProperties: false, title: 'ConsoleSignIn' },
       ),
-      response: { 200: SessionView, ...problems({ 401: 'wrong user name or password, or a disabled user', 429: 'too many failed sign-ins' }) },
+      response: { 200: SessionView, ...problems({ 401: 'wrong user name or password, or a disabled user', 403: 'posted from another origin', 429: 'too many failed sign-ins' }) },
     },
   }),
   consoleSession: route({
@@ -384,6 +384,9 @@ export async function consoleRoutes(app: FastifyInstance, opts: { ctx: ApiContex
     handler: async (request, reply) => {
       const { username, password } = request.body;
       const tenant = request.body.tenant ?? 'default';
+      // a sign-in posted from another site (login CSRF: the victim would work in the attacker's account)
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request.headers.host)) throw new ForbiddenError('auth.csrf', `a console sign-in must come from the hub's own origin, not ${origin}`);
       // failed sign-ins are throttled per address and per user name (the user's lockout is in users.ts)
       const guards = [`signin:ip:${request.ip}`, `signin:user:${tenant}:${username.toLowerCase().slice(0, 64)}`];
       for (const g of guards) {
@@ -532,7 +535,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: { ctx: ApiContex
       // what edit-and-replay starts from; personal data only for pii:read (a masked value must not be sent back as a correction)
       if (plan.editable === 'step_input' && canSeePii(p)) {
         const s = await pool.query(`select input from hub_workflow_steps where tenant_id = $1 and instance = $2 and step_key = $3`, [p.tenantId, x.key, (x.details as { stepKey?: string }).stepKey]);
-        editable = s.rows[0]?.input ?? null;
+        editable = withoutTrace(s.rows[0]?.input ?? null);
       } else if (plan.editable === 'event_data' && canSeePii(p)) {
         const e = await pool.query(`select type, data from hub_events where seq = $1 and tenant_id = $2`, [x.event_seq, p.tenantId]);
         editable = e.rows[0] ? { type: e.rows[0].type, data: e.rows[0].data } : null;
