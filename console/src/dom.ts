@@ -71,5 +71,6 @@ export function pretty(v: unknown): string {
 
 /** A table from rows; the header cells are scoped for screen readers. */
 export function table(caption: string, head: string[], rows: Child[][], attrs: Attrs = {}): HTMLTableElement {
-  return h('table', attrs, h('caption', null, caption), h('thead', null, h('tr', null, head.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c))))));
+  const body = rows.length ? rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))) : [h('tr', { class: 'empty' }, h('td', { colspan: head.length }, 'none'))];
+  return h('table', attrs, h('caption', null, caption), h('thead', null, h('tr', null, head.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', null, body));
 }

@@ -281,8 +281,8 @@ export async function consoleTimeline(db: pg.Pool, viewer: Viewer & { scopes: Re
     order,
     shipments: shipmentIds.map((s) => {
       const tr = tracking.find((x) => x.shipment_id === s);
-      const part = parts.find((p) => p.shipmentId === s) as { carrier?: string; trackingNumber?: string; status?: string } | undefined;
-      return { shipmentId: s, carrier: tr?.carrier ?? part?.carrier ?? null, trackingNumber: tr?.tracking_number ?? part?.trackingNumber ?? null, status: tr?.status ?? part?.status ?? null };
+      const part = parts.find((p) => p.shipmentId === s) as { carrier?: { carrierCode?: string }; trackingNumber?: string; status?: string } | undefined;
+      return { shipmentId: s, carrier: tr?.carrier ?? part?.carrier?.carrierCode ?? null, trackingNumber: tr?.tracking_number ?? part?.trackingNumber ?? null, status: tr?.status ?? part?.status ?? null };
     }),
     workflow: wf ? { status: wf.status as string, updatedAt: iso(wf.updated_at as Date)! } : null,
     traceIds: [...traceIds],
@@ -361,9 +361,27 @@ export function exceptionWhere(tenantId: string, f: ExceptionFilter, now: Date):
   eq('x.key', f.key);
   eq('x.assignee', f.assignee === '-' ? undefined : f.assignee);
   if (f.assignee === '-') w.push('x.assignee is null');
-  if (f.partner) w.push(`(x.details ->> 'partner' = $${params.push(f.partner)} or x.details ->> 'carrier' = $${params.length} or x.details ->> 'warehouse' = $${params.length} or split_part(x.details ->> 'step', '.', 1) = $${params.length})`);
-  if (f.warehouse) w.push(`(x.details ->> 'warehouse' = $${params.push(f.warehouse)} or x.details ->> 'warehouseId' = $${params.length})`);
-  if (f.carrier) w.push(`(x.details ->> 'carrier' = $${params.push(f.carrier)} or x.details ->> 'step' like $${params.push(`%${f.carrier}%`)})`);
+  // the part of the order the exception is about (its subject shipment; any part for an order-level one) names its warehouse and carrier
+  const part = (cond: string) =>
+    `exists (select 1 from hub_workflows wf cross join lateral jsonb_array_elements(coalesce(wf.state -> 'parts', '[]'::jsonb)) pt
+              where wf.tenant_id = x.tenant_id and wf.instance = x.key
+                and (x.details -> 'subject' ->> 'entity' is distinct from 'shipment' or pt ->> 'shipmentId' = x.details -> 'subject' ->> 'id')
+                and ${cond})`;
+  if (f.warehouse) {
+    const n = params.push(f.warehouse);
+    w.push(`(x.details ->> 'warehouse' = $${n} or x.details ->> 'warehouseId' = $${n} or ${part(`pt ->> 'warehouseId' = $${n}`)})`);
+  }
+  if (f.carrier) {
+    const n = params.push(f.carrier.toLowerCase());
+    w.push(`(lower(x.details ->> 'carrier') = $${n} or ${part(`lower(pt -> 'carrier' ->> 'carrierCode') = $${n}`)})`);
+  }
+  if (f.partner) {
+    // any partner the exception involves: a named partner, warehouse or carrier, or the system of its failed step (odoo, wms, carrier)
+    const n = params.push(f.partner.toLowerCase());
+    w.push(`(lower(coalesce(x.details ->> 'partner', '')) = $${n} or lower(coalesce(x.details ->> 'carrier', '')) = $${n} or lower(coalesce(x.details ->> 'warehouse', '')) = $${n}
+             or split_part(x.details ->> 'step', '.', 1) = $${n}
+             or ${part(`(lower(pt ->> 'warehouseId') = $${n} or lower(pt -> 'carrier' ->> 'carrierCode') = $${n})`)})`);
+  }
   if (f.minAgeSeconds !== undefined) w.push(`x.created_at <= $${params.push(new Date(now.getTime() - f.minAgeSeconds * 1000))}`);
   if (f.maxAgeSeconds !== undefined) w.push(`x.created_at >= $${params.push(new Date(now.getTime() - f.maxAgeSeconds * 1000))}`);
   return { sql: w.join(' and '), params };

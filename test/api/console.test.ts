@@ -158,7 +158,7 @@ async function seedOrder(): Promise<void> {
   await ingest(pool, [
     { id: randomUUID(), source: 'urn:odoo:test', type: 'order.created.v1', specversion: '1.0', data: order, extensions: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, key: orderId, tenantId: 'default', occurredAt: new Date(Date.now() - 60_000).toISOString() },
   ]);
-  await pool.query(`insert into hub_workflows (tenant_id, workflow, instance, state) values ('default', 'order-to-delivery', $1, $2)`, [orderId, JSON.stringify({ parts: [{ shipmentId, carrier: 'ups', trackingNumber: tracking }] })]);
+  await pool.query(`insert into hub_workflows (tenant_id, workflow, instance, state) values ('default', 'order-to-delivery', $1, $2)`, [orderId, JSON.stringify({ parts: [{ shipmentId, warehouseId: 'loc-east', carrier: { carrierCode: 'ups', service: 'ups_ground' }, trackingNumber: tracking }] })]);
   await pool.query(`insert into hub_workflow_refs (tenant_id, workflow, ref, instance) values ('default', 'order-to-delivery', $1, $2), ('default', 'order-to-delivery', $3, $2)`, [shipmentId, orderId, tracking]);
   await pool.query(`insert into hub_tracking (tenant_id, carrier, tracking_number, shipment_id, order_id, status, state) values ('default', 'ups', $1, $2, $3, 'in_transit', '{}')`, [tracking, shipmentId, orderId]);
   await pool.query(
@@ -230,6 +230,15 @@ test('the workbench groups and filters; assign, apply the suggested action and r
   assert.equal((await asUser(s, '/v1/console/exceptions?carrier=dhl')).body.items.some((x: { id: number }) => x.id === id), false);
   assert.equal((await asUser(s, '/v1/console/exceptions?minAgeHours=1')).body.items.some((x: { id: number }) => x.id === id), false, 'not an hour old yet');
   assert.equal((await asUser(s, '/v1/console/exceptions?assignee=-')).body.items.some((x: { id: number }) => x.id === id), true);
+  // exceptions the workflow raises name only their subject: the warehouse and carrier come from the order's part
+  const bare = Number((await pool.query(`insert into hub_exceptions (key, code, severity, message, details) values ($1, $2, 'warning', 'no scan', $3) returning id`, [orderId, `no_scan:${shipmentId}`, JSON.stringify({ class: 'missing_scan', subject: { entity: 'shipment', id: shipmentId } })])).rows[0].id);
+  const ids = async (q: string) => (await asUser(s, `/v1/console/exceptions?${q}`)).body.items.map((x: { id: number }) => x.id) as number[];
+  assert.ok((await ids('warehouse=loc-east')).includes(bare));
+  assert.ok((await ids('carrier=UPS')).includes(bare), 'carrier codes match case-insensitively');
+  assert.ok((await ids('partner=loc-east')).includes(bare));
+  assert.ok(!(await ids('warehouse=loc-west')).includes(bare));
+  assert.ok(!(await ids('carrier=dhl')).includes(bare));
+  assert.ok((await ids('partner=carrier')).includes(id), 'the system of a failed step is a partner');
 
   const assigned = await asUser(s, `/v1/console/exceptions/${id}/assign`, { method: 'POST', body: { assignee: 'maria' } });
   assert.equal(assigned.body.assignee, 'maria');

@@ -162,8 +162,11 @@ describe('operations console', () => {
     await page.locator('#exception-groups').waitFor();
     assert.match(await page.locator('#exception-groups').innerText(), /stock_shortage/);
     await page.getByLabel('Class').selectOption('stock_shortage');
+    // the flow's exception names only its shipment; the warehouse comes from the order's part
+    await page.getByLabel('Warehouse').fill('loc-east');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.waitForFunction(() => (globalThis as any).location.hash.includes('class=stock_shortage'));
+    await page.waitForFunction(() => (globalThis as any).location.hash.includes('class=stock_shortage') && (globalThis as any).location.hash.includes('warehouse=loc-east'));
+    assert.equal(await page.locator('#exception-list tbody tr').count(), 1, 'the short pick at loc-east');
     await shot(page, '04-exceptions');
     const first = page.locator('#exception-list tbody tr').first();
     const id = Number(await first.getAttribute('data-id'));

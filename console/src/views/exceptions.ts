@@ -58,7 +58,7 @@ export async function exceptionsView(params: URLSearchParams): Promise<HTMLEleme
     field('assignee', 'Assignee (- for nobody)', text('assignee')),
     field('minAgeHours', 'Older than (h)', h('input', { id: 'f-minAgeHours', name: 'minAgeHours', type: 'number', min: 0, step: 'any', value: f.minAgeHours ?? '' })),
     field('maxAgeHours', 'Newer than (h)', h('input', { id: 'f-maxAgeHours', name: 'maxAgeHours', type: 'number', min: 0, step: 'any', value: f.maxAgeHours ?? '' })),
-    h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Filter'), h('a', { href: '#/exceptions', class: 'button secondary' }, 'Clear')),
+    h('div', { class: 'field buttons' }, h('button', { type: 'submit' }, 'Filter'), h('a', { href: '#/exceptions', class: 'button secondary' }, 'Clear')),
   );
   return h(
     'section',
