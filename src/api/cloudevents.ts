@@ -45,6 +45,8 @@ export const ATTRIBUTE_LIMITS = {
 
 const MAX_DATA_DEPTH = 64;
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+/** Extensions only the hub writes: where a webhook's events came from, what a corrected event replays. */
+const RESERVED_EXTENSIONS = new Set(['hubreceipt', 'replayof']);
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
 const OPTIONAL_STRINGS = ['subject', 'time', 'datacontenttype', 'dataschema'] as const;
 /** attribute names that are not extensions */
@@ -229,6 +231,10 @@ function readAttributes(raw: RawEvent): Attributes {
     const path = raw.pathOf(name);
     if (!EXTENSION_NAME.test(name)) {
       issues.push({ kind: 'invalid', path, message: 'is not a valid attribute name: lower-case letters a-z and digits 0-9, at most 20 characters' });
+      continue;
+    }
+    if (RESERVED_EXTENSIONS.has(name)) {
+      issues.push({ kind: 'invalid', path, message: 'is set by the hub itself and cannot be sent' });
       continue;
     }
     const v = checkExtension(name, value, path, issues);

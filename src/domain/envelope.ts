@@ -13,6 +13,8 @@ export const HUB_EXTENSIONS = {
   correlationid: 'id shared by every event and log line of one business flow',
   traceparent: 'W3C trace context (CloudEvents Distributed Tracing extension)',
   tracestate: 'W3C trace context vendor state',
+  hubreceipt: 'set by the hub on events mapped from a partner webhook: the id of the stored delivery (the receiptId the webhook answered), whose raw body the console shows beside the event',
+  replayof: 'set by the hub on an event fed in again with corrected data from the exception workbench: the id of the original event',
 } as const;
 
 export const CloudEventEnvelope = Type.Object(
@@ -31,6 +33,8 @@ export const CloudEventEnvelope = Type.Object(
     correlationid: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: HUB_EXTENSIONS.correlationid })),
     traceparent: Type.Optional(Type.String({ pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: HUB_EXTENSIONS.traceparent })),
     tracestate: Type.Optional(Type.String({ maxLength: 512, description: HUB_EXTENSIONS.tracestate })),
+    hubreceipt: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: HUB_EXTENSIONS.hubreceipt })),
+    replayof: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: HUB_EXTENSIONS.replayof })),
   },
   {
     title: 'CloudEvent',

@@ -168,7 +168,7 @@ export async function mapReceipt(deps: ReceiptDeps, d: WebhookDelivery, mapperNa
     if (!mapper) throw new PermanentError({ code: 'webhook.unknown_mapper', message: `no webhook mapper is named ${JSON.stringify(mapperName)}` });
     events = await mapper.map(d, { maxBatch: deps.config.ingress.maxBatch });
     // each event names the delivery it came from, so the console can show the raw body beside it
-    for (const e of events) e.extensions.hubreceipt ??= String(d.receiptId);
+    for (const e of events) e.extensions.hubreceipt = String(d.receiptId);
   } catch (e) {
     if (e instanceof HubError && e.errorClass === 'transient') {
       log.warn({ err: e }, 'webhook mapping failed for now; the receipt stays stored');

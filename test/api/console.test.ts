@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { FakeClock } from '../../src/platform/clock.ts';
 import { ingest } from '../../src/pipeline/inbox.ts';
 import { createUser, setPassword, updateUser } from '../../src/security/users.ts';
-import { assertProblem, call, exampleData, startApi, type Answer } from './harness.ts';
+import { assertProblem, call, cloudEvent, exampleData, post, startApi, type Answer } from './harness.ts';
 
 const clock = new FakeClock(new Date());
 const api = await startApi({ clock });
@@ -299,4 +299,12 @@ test('the live overview streams server-sent events; the overview counts open exc
   const o = JSON.parse(text.split('data: ')[1]!.trim());
   assert.ok(o.exceptions.open >= 1);
   assert.ok(o.backlog.some((b: { queue: string }) => b.queue === 'events'));
+});
+
+test('the extensions that link an event to its raw delivery or its original are the hub\'s own: a client cannot send them', async () => {
+  for (const ext of ['hubreceipt', 'replayof']) {
+    const r = await post(api, cloudEvent('shipment.dispatched.v1', { [ext]: '1' }));
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.match(JSON.stringify(r.body), new RegExp(`${ext}[^]*is set by the hub itself`));
+  }
 });
