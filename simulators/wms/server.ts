@@ -17,6 +17,8 @@
  * X-SimWMS-Event-Id, X-SimWMS-Event-Type, X-SimWMS-Timestamp and X-SimWMS-Signature
  * (`sha256=` + hex HMAC-SHA256 of the body keyed by the secret). Non-2xx answers are
  * retried with exponential backoff (1 s, 2 s, 4 s ... capped at 5 min, 10 attempts).
+ * W3C trace context: the `traceparent` (and `tracestate`) a create request carried is sent back
+ * on every webhook about that order, so the sender's trace continues through the warehouse.
  * Types: order.accepted, wave.released, pick.confirmed, pack.completed, order.shipped, order.cancelled.
  *
  * Time: the simulator's clock (an injectable Clock plus what `advance` added) decides every
@@ -92,10 +94,20 @@ export interface WmsFaultSpec {
   webhookOutage?: number;
 }
 
+/** The W3C trace context of a request, when it carries a well-formed one. */
+function traceOf(req: IncomingMessage): { traceparent: string; tracestate?: string } | undefined {
+  const tp = req.headers.traceparent;
+  if (typeof tp !== 'string' || !/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(tp)) return undefined;
+  const ts = req.headers.tracestate;
+  return { traceparent: tp, ...(typeof ts === 'string' && ts ? { tracestate: ts } : {}) };
+}
+
 interface Delivery {
   eventId: string;
   type: string;
   body: string;
+  /** trace context of the request that created the order the event is about */
+  trace?: { traceparent: string; tracestate?: string };
   attempts: number;
   nextAt: number;
   heldSince?: number;
@@ -143,6 +155,8 @@ export class WmsSimulator {
   #skus = new Map<string, SkuInfo>();
   #stock = new Map<string, number>();
   #orders = new Map<string, WmsOrder>();
+  /** the W3C trace context each order was created with, by order id */
+  #traces = new Map<string, { traceparent: string; tracestate?: string }>();
   #due = new Map<string, Due>();
   #scripts = new Map<string, Map<string, ScriptedShort>>();
   #idempotency = new Map<string, { fingerprint: string; answer: Answer }>();
@@ -205,6 +219,7 @@ export class WmsSimulator {
     this.#skus = new Map(DEFAULT_SKUS.map((s) => [s.sku, { ...s }]));
     this.#stock = new Map(DEFAULT_SKUS.map((s) => [s.sku, DEFAULT_STOCK]));
     this.#orders.clear();
+    this.#traces.clear();
     this.#due.clear();
     this.#scripts.clear();
     this.#idempotency.clear();
@@ -437,7 +452,8 @@ export class WmsSimulator {
   #emit(type: string, data: Record<string, unknown>): void {
     const eventId = `evt_${String(this.#nextEvent++).padStart(8, '0')}`;
     const body = JSON.stringify({ id: eventId, type, created_at: wireTime(this.now()), data });
-    const d: Delivery = { eventId, type, body, attempts: 0, nextAt: this.now().getTime() };
+    const trace = typeof data.order_id === 'string' ? this.#traces.get(data.order_id) : undefined;
+    const d: Delivery = { eventId, type, body, attempts: 0, nextAt: this.now().getTime(), ...(trace ? { trace } : {}) };
     this.#webhookStats.enqueued++;
     if (this.#faults.reorderWindow > 0) {
       d.heldSince = this.now().getTime();
@@ -505,6 +521,7 @@ export class WmsSimulator {
           'x-simwms-event-type': d.type,
           'x-simwms-timestamp': String(Math.floor(this.now().getTime() / 1000)),
           'x-simwms-signature': 'sha256=' + createHmac('sha256', Buffer.from(this.webhookSecret, 'utf8')).update(d.body).digest('hex'),
+          ...(d.trace ? { traceparent: d.trace.traceparent, ...(d.trace.tracestate ? { tracestate: d.trace.tracestate } : {}) } : {}),
         },
         body: d.body,
         signal: AbortSignal.timeout(10_000),
@@ -565,7 +582,7 @@ export class WmsSimulator {
     }
     const p = u.pathname.replace(/\/+$/, '');
     let m: RegExpExecArray | null;
-    if (p === '/api/v1/outbound-orders' && method === 'POST') return this.#create(body, req.headers['idempotency-key']);
+    if (p === '/api/v1/outbound-orders' && method === 'POST') return this.#create(body, req.headers['idempotency-key'], traceOf(req));
     if (p === '/api/v1/outbound-orders' && method === 'GET') {
       const ref = u.searchParams.get('client_reference');
       return new Answer(200, { data: [...this.#orders.values()].filter((o) => ref === null || o.client_reference === ref) });
@@ -585,7 +602,7 @@ export class WmsSimulator {
     return apiError(404, 'not_found', `no route ${method} ${u.pathname}`);
   }
 
-  #create(body: unknown, idemHeader: string | string[] | undefined): Answer {
+  #create(body: unknown, idemHeader: string | string[] | undefined, trace?: { traceparent: string; tracestate?: string }): Answer {
     const idem = typeof idemHeader === 'string' && idemHeader !== '' ? idemHeader : undefined;
     const fingerprint = JSON.stringify(body);
     if (idem) {
@@ -641,6 +658,7 @@ export class WmsSimulator {
       cancel_reason: null,
     };
     this.#orders.set(o.id, o);
+    if (trace) this.#traces.set(o.id, trace);
     this.#schedule(o, 'accept', this.#o.acceptDelaySeconds);
     const answer = new Answer(201, structuredClone(o), { Location: `/api/v1/outbound-orders/${o.id}` });
     if (idem) this.#idempotency.set(idem, { fingerprint, answer });

@@ -51,6 +51,8 @@ export interface LandscapeOptions {
   captureIntervalMs?: number;
   /** more configuration of the flow (policies...) */
   flow?: Record<string, unknown>;
+  /** more hub configuration, top-level sections (observability, console...) */
+  config?: Record<string, unknown>;
 }
 
 export interface Landscape {
@@ -104,6 +106,7 @@ export async function startLandscape(o: LandscapeOptions = {}): Promise<Landscap
     signatureHeader: name === 'easypost' ? 'x-hmac-signature' : 'x-simwms-signature', ...(name === 'easypost' ? {} : { idHeader: 'x-simwms-event-id' }), mapper,
   });
   const config = validateConfig({
+    ...(o.config ?? {}),
     ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
     dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'hub-demo-')),
     port: o.port ?? 0,
