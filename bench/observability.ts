@@ -9,7 +9,8 @@
  * b. The console's read models on a database holding `events` canonical events over 2,000
  *    orders with their workflows, steps, refs, tracking rows and 500 exceptions: the overview
  *    (what the live stream recomputes every interval), a search by tracking number, one
- *    order's console timeline, the exception groups; the baseline is the existing
+ *    order's console timeline, the exception groups, the KPI report over 24 h (every order
+ *    changed inside it, the report's worst case); the baseline is the existing
  *    /v1/timeline read model of the same order, measured in the same run.
  *
  * Medians of the rounds; ratios against the baseline of the same run.
@@ -24,6 +25,7 @@ import { createTracing, disabledTracing, type Tracing } from '../src/platform/tr
 import { ingest } from '../src/pipeline/inbox.ts';
 import { consoleTimeline, exceptionGroups, overview, search } from '../src/api/console-read-models.ts';
 import { timelineView } from '../src/api/read-models.ts';
+import { kpiReport } from '../src/workflows/order-to-delivery/kpis.ts';
 import { SCOPES, type Scope } from '../src/domain/scopes.ts';
 import { EXAMPLE_EVENT_DATA } from '../src/domain/examples.ts';
 
@@ -156,6 +158,7 @@ async function benchReads(pool: pg.Pool, p: ObservabilityParams, log: (m: string
     ['console search by tracking number', () => search(pool, 'default', s.tracking)],
     ['console timeline of the order', () => consoleTimeline(pool, viewer, s.order)],
     ['console exception groups', () => exceptionGroups(pool, 'default', { status: 'open' }, now)],
+    ['console KPI report, 24 h window', () => kpiReport(pool, 'default', { from: new Date(now.getTime() - 86_400_000), to: now }, { now })],
   ];
   const times = new Map<string, number[]>(reads.map(([r]) => [r, []]));
   for (const [, f] of reads) for (let i = 0; i < 5; i++) await f();

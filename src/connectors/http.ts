@@ -66,75 +66,16 @@ function countCall(metrics: HubTelemetry['metrics'], op: { connector: string; op
 }
 
 /**
- * Sends `init` to `url` and lets `read` interpret the answer (read the body, check the status,
- * throw the connector's HubError for a refusal). Resolves with what `read` returns.
- */
-export async function partnerFetch<T>(
-  ctx: HubTelemetry | undefined,
-  op: PartnerOperation,
-  url: string,
-  init: RequestInit,
-  read: (res: Response) => Promise<T>,
-): Promise<T> {
-  const parent = activeContext();
-  const telemetry = ctx ?? currentTelemetry(parent);
-  const tracing = telemetry?.tracing ?? disabledTracing;
-  const metrics = telemetry?.metrics;
-  const target = safeUrl(url);
-  const method = (init.method ?? 'GET').toUpperCase();
-  const span = tracing.startSpan(
-    `${op.connector} ${op.operation}`,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'hub.connector': op.connector,
-        'hub.operation': op.operation,
-        'http.request.method': method,
-        'url.full': target.full,
-        ...(target.host ? { 'server.address': target.host } : {}),
-        ...(target.port ? { 'server.port': target.port } : {}),
-        ...(currentTenant(parent) ? { 'hub.tenant': currentTenant(parent)! } : {}),
-      },
-    },
-    parent,
-  );
-  const spanCtx = trace.setSpan(parent, span);
-  const doFetch = op.fetch ?? fetch;
-  const started = performance.now();
-  let outcome: CallOutcome = 'ok';
-  try {
-    let res: Response;
-    try {
-      res = await withContext(spanCtx, () => doFetch(url, withTraceHeaders(init, spanCtx)));
-    } catch (err) {
-      throw op.transportError(err);
-    }
-    if (span.isRecording()) span.setAttribute('http.response.status_code', res.status);
-    try {
-      return await read(res);
-    } catch (err) {
-      throw err instanceof HubError ? err : op.transportError(err);
-    }
-  } catch (err) {
-    outcome = outcomeOf(err);
-    recordFailure(span, err, outcome);
-    throw err;
-  } finally {
-    span.end();
-    countCall(metrics, op, outcome, started);
-  }
-}
-
-/**
- * One exchange of a connector whose partner is not spoken to over HTTP (the SFTP warehouse): the
- * same client span, metrics and outcome classes as `partnerFetch`, around `run`. A failure that
- * is not a HubError is transient, as in the pipeline.
+ * One exchange of a connector with its partner, whatever the protocol: a client span around
+ * `run` (active while it runs, so `traceHeaders()` inside it names the span), counted in the
+ * connector metrics by the class of what it throws. A failure that is not a HubError is
+ * transient, as in the pipeline. The SFTP warehouse calls it directly; HTTP goes through
+ * `partnerFetch`.
  */
 export async function partnerCall<T>(ctx: HubTelemetry | undefined, op: { connector: string; operation: string; attributes?: Record<string, string | number> }, run: () => Promise<T>): Promise<T> {
   const parent = activeContext();
   const telemetry = ctx ?? currentTelemetry(parent);
   const tracing = telemetry?.tracing ?? disabledTracing;
-  const metrics = telemetry?.metrics;
   const tenant = currentTenant(parent);
   const span = tracing.startSpan(
     `${op.connector} ${op.operation}`,
@@ -151,6 +92,42 @@ export async function partnerCall<T>(ctx: HubTelemetry | undefined, op: { connec
     throw err;
   } finally {
     span.end();
-    countCall(metrics, op, outcome, started);
+    countCall(telemetry?.metrics, op, outcome, started);
   }
+}
+
+/**
+ * Sends `init` to `url` and lets `read` interpret the answer (read the body, check the status,
+ * throw the connector's HubError for a refusal). Resolves with what `read` returns.
+ */
+export function partnerFetch<T>(
+  ctx: HubTelemetry | undefined,
+  op: PartnerOperation,
+  url: string,
+  init: RequestInit,
+  read: (res: Response) => Promise<T>,
+): Promise<T> {
+  const target = safeUrl(url);
+  const attributes: Record<string, string | number> = {
+    'http.request.method': (init.method ?? 'GET').toUpperCase(),
+    'url.full': target.full,
+    ...(target.host ? { 'server.address': target.host } : {}),
+    ...(target.port ? { 'server.port': target.port } : {}),
+  };
+  return partnerCall(ctx, { connector: op.connector, operation: op.operation, attributes }, async () => {
+    const ctxNow = activeContext();
+    let res: Response;
+    try {
+      res = await (op.fetch ?? fetch)(url, withTraceHeaders(init, ctxNow));
+    } catch (err) {
+      throw op.transportError(err);
+    }
+    const span = trace.getSpan(ctxNow);
+    if (span?.isRecording()) span.setAttribute('http.response.status_code', res.status);
+    try {
+      return await read(res);
+    } catch (err) {
+      throw err instanceof HubError ? err : op.transportError(err);
+    }
+  });
 }

@@ -30,11 +30,7 @@ export async function ensureBootstrapClient(pool: pg.Pool, dataDir: string): Pro
     if ((e as { code?: string }).code === 'client.name_taken') return undefined; // another process was first
     throw e;
   }
-  mkdirSync(resolve(dataDir), { recursive: true });
-  const file = resolve(join(dataDir, 'bootstrap-admin.token'));
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return file;
+  return writePrivateFile(dataDir, 'bootstrap-admin.token', token);
 }
 
 export const BOOTSTRAP_USER = 'admin';
@@ -54,9 +50,14 @@ export async function ensureBootstrapUser(pool: pg.Pool, dataDir: string): Promi
     if ((e as { code?: string }).code === 'user.name_taken') return undefined;
     throw e;
   }
+  return writePrivateFile(dataDir, 'bootstrap-admin.password', password);
+}
+
+/** Writes a credential for the operator to `<dataDir>/<name>`, readable by the owner only; returns its path. */
+function writePrivateFile(dataDir: string, name: string, value: string): string {
   mkdirSync(resolve(dataDir), { recursive: true });
-  const file = resolve(join(dataDir, 'bootstrap-admin.password'));
-  writeFileSync(file, password + '\n', { mode: 0o600 });
+  const file = resolve(join(dataDir, name));
+  writeFileSync(file, value + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
 }

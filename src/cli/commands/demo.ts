@@ -13,14 +13,13 @@ import pg from 'pg';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { redactUrl, startEmbeddedPostgres, type EmbeddedHandle } from '../../platform/db.ts';
 import type { HubConfig } from '../../platform/config.ts';
-import { act, examples, optionsOf } from '../command.ts';
+import { act, examples, optionsOf, stopOnSignal } from '../command.ts';
 import { loadCliConfig, type Overrides } from '../context.ts';
 import { CliError, EXIT_USAGE, explainDatabaseError } from '../errors.ts';
 import { parsePort } from '../output.ts';
 import type { Landscape } from '../../demo/landscape.ts';
 import type { CreatedOrder, ScenarioGenerator } from '../../demo/scenarios.ts';
 
-const STOP_TIMEOUT_MS = 30_000;
 /** Written into a data directory whose embedded database belongs to the demo (reset on every run). */
 const DEMO_MARKER = 'demo-database';
 const WATCH_MS = 2000;
@@ -253,51 +252,28 @@ export function demoCommand(): Command {
         write(`  orders        ${o.ordersPerMinute} per minute, seed ${o.seed}`);
 
         let first: CreatedOrder | undefined;
-        let stopping = false;
-        const stopped = new Promise<number>((done) => {
-          const onSignal = (signal: NodeJS.Signals) => {
-            if (stopping) {
-              process.stderr.write(`${signal} again: exiting without waiting for a clean stop\n`);
-              process.exit(130);
-            }
-            stopping = true;
-            process.stderr.write(`${signal} received: stopping the generator, the hub and the simulators...\n`);
-            const guard = setTimeout(() => {
-              process.stderr.write(`the demo did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
-              process.exit(1);
-            }, STOP_TIMEOUT_MS);
-            guard.unref();
-            (async () => {
-              await generator.stop();
-              await watcher.stop();
-              await l.stop();
-              if (db.embedded?.owned) await db.embedded.stop();
-            })().then(
-              () => {
-                clearTimeout(guard);
-                process.stderr.write(`stopped (${generator.orders.length} orders created)\n`);
-                done(0);
-              },
-              (e: unknown) => {
-                clearTimeout(guard);
-                process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
-                done(1);
-              },
-            );
-          };
-          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+        const signals = stopOnSignal({
+          what: 'the demo',
+          doing: 'the generator, the hub and the simulators',
+          stop: async () => {
+            await generator.stop();
+            await watcher.stop();
+            await l.stop();
+            if (db.embedded?.owned) await db.embedded.stop();
+          },
+          stopped: () => `stopped (${generator.orders.length} orders created)`,
         });
 
         try {
           first = await generator.start();
         } catch (e) {
-          stopping = true;
+          signals.stopping = true;
           await generator.stop();
           await l.stop();
           if (db.embedded?.owned) await db.embedded.stop();
           throw e;
         }
-        if (!stopping) {
+        if (!signals.stopping) {
           watcher.start();
           if (first) {
             write(`follow the first order:`);
@@ -306,7 +282,7 @@ export function demoCommand(): Command {
           }
           write('Ctrl-C stops everything.');
         }
-        return stopped;
+        return signals.done;
       }),
     );
   return examples(cmd, [

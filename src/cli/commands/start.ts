@@ -5,12 +5,11 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createLogger } from '../../platform/logger.ts';
-import { act, examples, optionsOf } from '../command.ts';
+import { act, examples, optionsOf, stopOnSignal } from '../command.ts';
 import { describeDatabase, loadCliConfig, type Overrides } from '../context.ts';
 import { CliError, explainDatabaseError } from '../errors.ts';
 import { parsePort } from '../output.ts';
 
-const STOP_TIMEOUT_MS = 30_000;
 
 export function startCommand(): Command {
   const cmd = new Command('start')
@@ -56,35 +55,7 @@ export function startCommand(): Command {
           `odoo-logistics-hub listening on ${hub.url} (database: ${describeDatabase(hub.db, config)}${hub.worker ? '' : '; workers off'})\n`,
         );
 
-        return new Promise<number>((done) => {
-          let stopping = false;
-          const onSignal = (signal: NodeJS.Signals) => {
-            if (stopping) {
-              process.stderr.write(`${signal} again: exiting without waiting for a clean stop\n`);
-              process.exit(130);
-            }
-            stopping = true;
-            process.stderr.write(`${signal} received: stopping (finishing events in flight)...\n`);
-            const guard = setTimeout(() => {
-              process.stderr.write(`the hub did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
-              process.exit(1);
-            }, STOP_TIMEOUT_MS);
-            guard.unref();
-            hub.stop().then(
-              () => {
-                clearTimeout(guard);
-                process.stderr.write('stopped\n');
-                done(0);
-              },
-              (e: unknown) => {
-                clearTimeout(guard);
-                process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
-                done(1);
-              },
-            );
-          };
-          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
-        });
+        return stopOnSignal({ what: 'the hub', doing: '(finishing events in flight)', stop: () => hub.stop(), stopped: () => 'stopped' }).done;
       }),
     );
   return examples(cmd, [

@@ -12,17 +12,13 @@
  * profile path (`inbound.picks.map`) and, for a JSONata syntax error, its position in the
  * expression, the way the REST WMS profiles report theirs. Nothing is returned half-loaded.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
-import jsonata from 'jsonata';
-import { LineCounter, parseDocument } from 'yaml';
-import { PermanentError, type FieldIssue } from '../../domain/errors.ts';
+import { PermanentError } from '../../domain/errors.ts';
 import { SYSTEM_PATTERN } from '../../domain/primitives.ts';
-import { validate } from '../../domain/validation.ts';
-import { formatProblem, locate, nodeAt, pointerSegments, positionInFile, yamlProblems, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
+import { formatProblem, readProfileDocument, readProfileFile, type CompiledExpression, type ProfileKind, type ProfileProblem } from '../wms/profile.ts';
 
-export { formatProblem, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
+export { formatProblem, type CompiledExpression, type ProfileLocation, type ProfileProblem } from '../wms/profile.ts';
 
 export const FILE_OPERATIONS = ['release', 'cancel', 'updateShipTo', 'attachLabels'] as const;
 export type FileOperation = (typeof FILE_OPERATIONS)[number];
@@ -109,6 +105,12 @@ export const FileProfileSchema = Type.Object(
 export type FileProfileDocument = Static<typeof FileProfileSchema>;
 
 /** A file profile that cannot be used: every problem with its place. Code `wms-sftp.profile_invalid`. */
+const FILE_PROFILE: ProfileKind = {
+  fail: (problems) => new FileProfileError(problems),
+  notMapping: 'a file profile is a YAML mapping (id, name, system, source, outbound, inbound)',
+  unknownField: 'is not a known field of a file profile here (misspelt?)',
+};
+
 export class FileProfileError extends PermanentError {
   readonly problems: ProfileProblem[];
   constructor(problems: ProfileProblem[]) {
@@ -119,13 +121,6 @@ export class FileProfileError extends PermanentError {
     });
     this.problems = problems;
   }
-}
-
-/** A compiled JSONata expression and where it came from. */
-export interface CompiledExpression {
-  readonly source: string;
-  readonly expression: jsonata.Expression;
-  readonly at: ProfileLocation;
 }
 
 export interface CompiledFileOperation {
@@ -161,46 +156,13 @@ export interface FileProfile {
 
 /** Parses, validates and compiles a file profile from its text; `file` names it in errors. */
 export function parseFileProfile(text: string, file: string): FileProfile {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
-  const problems: ProfileProblem[] = yamlProblems(doc, file);
-  if (problems.length) throw new FileProfileError(problems);
-  const value: unknown = doc.toJS();
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new FileProfileError([{ file, line: 1, column: 1, path: '', message: 'a file profile is a YAML mapping (id, name, system, source, outbound, inbound)' }]);
-  }
-  const v = value as Record<string, unknown>;
-  v.csv ??= {};
-  if (v.csv && typeof v.csv === 'object') (v.csv as Record<string, unknown>).delimiter ??= ',';
-  if (v.inbound && typeof v.inbound === 'object') {
-    for (const k of Object.values(v.inbound as Record<string, unknown>)) if (k && typeof k === 'object') (k as Record<string, unknown>).each ??= 'row';
-  }
-  const issues: FieldIssue[] = validate(FileProfileSchema, v);
-  for (const i of issues) {
-    const segs = pointerSegments(i.path);
-    const unknown = /not a known property/.test(i.message);
-    problems.push({ ...locate(file, lc, nodeAt(doc, segs, unknown), segs), message: unknown ? 'is not a known field of a file profile here (misspelt?)' : i.message });
-  }
-  if (problems.length) throw new FileProfileError(problems);
-  const d = v as FileProfileDocument;
-  const at = (segments: string[]) => locate(file, lc, nodeAt(doc, segments), segments);
-
-  const compile = (segments: string[], source: string): CompiledExpression | undefined => {
-    const node = nodeAt(doc, segments);
-    const where = locate(file, lc, node, segments);
-    try {
-      return { source, expression: jsonata(source), at: where };
-    } catch (e) {
-      const err = e as { message?: string; position?: number; token?: string; code?: string };
-      const pos = typeof err.position === 'number' ? positionInFile(text, lc, node, source, err.position) : undefined;
-      problems.push({
-        ...where,
-        ...(pos ? { line: pos.line, column: pos.column } : {}),
-        message: `JSONata syntax error${typeof err.position === 'number' ? ` at position ${err.position} of the expression` : ''}${err.token ? ` (near ${JSON.stringify(err.token)})` : ''}: ${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}`,
-      });
-      return undefined;
+  const { d, problems, at, compile, done } = readProfileDocument<FileProfileDocument>(text, file, FileProfileSchema, FILE_PROFILE, (v) => {
+    v.csv ??= {};
+    if (v.csv && typeof v.csv === 'object') (v.csv as Record<string, unknown>).delimiter ??= ',';
+    if (v.inbound && typeof v.inbound === 'object') {
+      for (const k of Object.values(v.inbound as Record<string, unknown>)) if (k && typeof k === 'object') (k as Record<string, unknown>).each ??= 'row';
     }
-  };
+  });
   const regex = (segments: string[], source: string): RegExp | undefined => {
     try {
       return new RegExp(source);
@@ -237,7 +199,7 @@ export function parseFileProfile(text: string, file: string): FileProfile {
     if (pattern && map) inbound.push({ name: kind, pattern, each: spec.each, map });
   }
   if (Object.keys(d.inbound).length === 0) problems.push({ ...at(['inbound']), message: 'no kind of inbound file is described' });
-  if (problems.length) throw new FileProfileError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
+  done();
   return {
     file,
     id: d.id,
@@ -255,13 +217,7 @@ export function parseFileProfile(text: string, file: string): FileProfile {
 
 /** Reads, validates and compiles the file profile at `path` (FileProfileError when it cannot be used). */
 export function loadFileProfile(path: string): FileProfile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FileProfileError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the file: ${(e as Error).message}` }]);
-  }
-  return parseFileProfile(text, path);
+  return parseFileProfile(readProfileFile(path, FILE_PROFILE), path);
 }
 
 /** The path of a profile shipped with the connector, by id (csv3pl). */

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import jsonata from 'jsonata';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node as YamlNode } from 'yaml';
 import { PermanentError, type FieldIssue } from '../../domain/errors.ts';
@@ -136,6 +136,12 @@ export function formatProblem(p: ProfileProblem): string {
 }
 
 /** A profile that cannot be used: every problem with its place. Code `wms.profile_invalid`. */
+const REST_PROFILE: ProfileKind = {
+  fail: (problems) => new ProfileError(problems),
+  notMapping: 'a profile is a YAML mapping (id, name, system, source, auth, outbound, inbound)',
+  unknownField: 'is not a known field of a profile here (misspelt?)',
+};
+
 export class ProfileError extends PermanentError {
   readonly problems: ProfileProblem[];
   constructor(problems: ProfileProblem[]) {
@@ -255,49 +261,82 @@ export function yamlProblems(doc: Document, file: string): ProfileProblem[] {
   });
 }
 
-/** Parses, validates and compiles a profile from its text; `file` names it in errors. */
-export function parseProfile(text: string, file: string): Profile {
+/** What the two kinds of profile (REST and file) say differently when they report a problem. */
+export interface ProfileKind {
+  /** the error every problem of a profile of this kind is thrown in */
+  fail(problems: ProfileProblem[]): Error;
+  /** what the document must be, for a document that is not a mapping: 'a profile is a YAML mapping (id, ...)' */
+  notMapping: string;
+  /** what an unknown field is called: 'is not a known field of a profile here (misspelt?)' */
+  unknownField: string;
+}
+
+/**
+ * The first half of reading any profile: the YAML parsed (syntax errors located), the defaults
+ * `fill` sets put in, the document validated against `schema` (each problem at its line and
+ * column). Throws `kind.fail` with every problem found so far; returns what the compiling half
+ * needs, with the list it adds its own problems to.
+ */
+export function readProfileDocument<D>(text: string, file: string, schema: TSchema, kind: ProfileKind, fill: (v: Record<string, unknown>) => void = () => undefined) {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const problems: ProfileProblem[] = yamlProblems(doc, file);
-  if (problems.length) throw new ProfileError(problems);
+  if (problems.length) throw kind.fail(problems);
   const value: unknown = doc.toJS();
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ProfileError([{ file, line: 1, column: 1, path: '', message: 'a profile is a YAML mapping (id, name, system, source, auth, outbound, inbound)' }]);
-  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw kind.fail([{ file, line: 1, column: 1, path: '', message: kind.notMapping }]);
   const v = value as Record<string, unknown>;
-  if (v.auth === undefined) v.auth = {};
-  const auth = v.auth as Record<string, unknown>;
-  if (auth && typeof auth === 'object') {
-    auth.header ??= 'X-Api-Key';
-    auth.scheme ??= 'plain';
-  }
-  const issues: FieldIssue[] = validate(ProfileSchema, v);
+  fill(v);
+  const issues: FieldIssue[] = validate(schema, v);
   for (const i of issues) {
     const segs = pointerSegments(i.path);
     const unknown = /not a known property/.test(i.message);
-    const message = unknown ? 'is not a known field of a profile here (misspelt?)' : i.message;
-    problems.push({ ...locate(file, lc, nodeAt(doc, segs, unknown), segs), message });
+    problems.push({ ...locate(file, lc, nodeAt(doc, segs, unknown), segs), message: unknown ? kind.unknownField : i.message });
   }
-  if (problems.length) throw new ProfileError(problems);
-  const d = v as ProfileDocument;
-
+  if (problems.length) throw kind.fail(problems);
+  const at = (segments: readonly string[]) => locate(file, lc, nodeAt(doc, segments), segments);
+  /** Compiles the JSONata expression at `segments`; a syntax error becomes a problem at its place in the file (undefined). */
   const compile = (segments: string[], source: string): CompiledExpression | undefined => {
     const node = nodeAt(doc, segments);
-    const at = locate(file, lc, node, segments);
+    const where = locate(file, lc, node, segments);
     try {
-      return { source, expression: jsonata(source), at };
+      return { source, expression: jsonata(source), at: where };
     } catch (e) {
       const err = e as { message?: string; position?: number; token?: string; code?: string };
       const pos = typeof err.position === 'number' ? positionInFile(text, lc, node, source, err.position) : undefined;
       problems.push({
-        ...at,
+        ...where,
         ...(pos ? { line: pos.line, column: pos.column } : {}),
         message: `JSONata syntax error${typeof err.position === 'number' ? ` at position ${err.position} of the expression` : ''}${err.token ? ` (near ${JSON.stringify(err.token)})` : ''}: ${err.message ?? String(e)}${err.code ? ` [${err.code}]` : ''}`,
       });
       return undefined;
     }
   };
+  /** Throws `kind.fail` with every problem, in file order, when there is any. */
+  const done = (): void => {
+    if (problems.length) throw kind.fail(problems.sort((a, b) => a.line - b.line || a.column - b.column));
+  };
+  return { d: v as D, problems, at, compile, done };
+}
+
+/** A profile file's text; a file that cannot be read is a problem of the profile. */
+export function readProfileFile(path: string, kind: Pick<ProfileKind, 'fail'>): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw kind.fail([{ file: path, line: 0, column: 0, path: '', message: `cannot read the file: ${(e as Error).message}` }]);
+  }
+}
+
+/** Parses, validates and compiles a profile from its text; `file` names it in errors. */
+export function parseProfile(text: string, file: string): Profile {
+  const { d, problems, at, compile, done } = readProfileDocument<ProfileDocument>(text, file, ProfileSchema, REST_PROFILE, (v) => {
+    if (v.auth === undefined) v.auth = {};
+    const auth = v.auth as Record<string, unknown>;
+    if (auth && typeof auth === 'object') {
+      auth.header ??= 'X-Api-Key';
+      auth.scheme ??= 'plain';
+    }
+  });
 
   const outbound: Partial<Record<OperationName, CompiledOperation>> = {};
   for (const name of OPERATIONS) {
@@ -307,10 +346,7 @@ export function parseProfile(text: string, file: string): Profile {
     const pathFields = [...op.path.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!);
     for (const f of pathFields) {
       if (!PATH_FIELDS[name].includes(f)) {
-        problems.push({
-          ...locate(file, lc, nodeAt(doc, [...base, 'path']), [...base, 'path']),
-          message: `the placeholder {${f}} is not a field of the ${name} input (use one of ${PATH_FIELDS[name].join(', ')})`,
-        });
+        problems.push({ ...at([...base, 'path']), message: `the placeholder {${f}} is not a field of the ${name} input (use one of ${PATH_FIELDS[name].join(', ')})` });
       }
     }
     const c: CompiledOperation = { name, method: op.method, path: op.path, pathFields };
@@ -329,7 +365,7 @@ export function parseProfile(text: string, file: string): Profile {
     const e = compile(['inbound', 'events', t, 'map'], spec.map);
     if (e) events.set(t, e);
   }
-  if (problems.length) throw new ProfileError(problems.sort((a, b) => a.line - b.line || a.column - b.column));
+  done();
   return {
     file,
     id: d.id,
@@ -346,13 +382,7 @@ export function parseProfile(text: string, file: string): Profile {
 
 /** Reads, validates and compiles the profile at `path` (ProfileError when it cannot be used). */
 export function loadProfile(path: string): Profile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ProfileError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the file: ${(e as Error).message}` }]);
-  }
-  return parseProfile(text, path);
+  return parseProfile(readProfileFile(path, REST_PROFILE), path);
 }
 
 /** The profiles shipped with the connector, by id (simwms). */
